@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"plausch.dev/plausch/internal/room"
+	"plausch.dev/plausch/internal/server"
+	"plausch.dev/plausch/internal/sfu"
+	plsignal "plausch.dev/plausch/internal/signal"
+)
+
+// serve runs the server until SIGINT or SIGTERM.
+func serve(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: plausch serve [flags]\n\nEvery flag can also be set by the environment variable in brackets.\n\n")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", env("PLAUSCH_ADDR", ":8080"), "HTTP address to listen on, host:port (port 0 picks a free port) [PLAUSCH_ADDR]")
+	udpPort := fs.Int("udp-port", envInt("PLAUSCH_UDP_PORT", 0), "carry all media on this one UDP port; 0 uses a random port per connection [PLAUSCH_UDP_PORT]")
+	publicIP := fs.String("public-ip", env("PLAUSCH_PUBLIC_IP", ""), "comma-separated public IPs to announce to browsers, for a server behind 1:1 NAT [PLAUSCH_PUBLIC_IP]")
+	loopback := fs.Bool("ice-loopback", envBool("PLAUSCH_ICE_LOOPBACK"), "offer only loopback (127.0.0.1, ::1) media addresses: for tests and local development [PLAUSCH_ICE_LOOPBACK]")
+	iceServers := fs.String("ice-servers", env("PLAUSCH_ICE_SERVERS", ""), "comma-separated STUN/TURN URLs your own infrastructure provides to browsers; none by default [PLAUSCH_ICE_SERVERS]")
+	maxMeetings := fs.Int("max-meetings", envInt("PLAUSCH_MAX_MEETINGS", 1000), "meetings at once on this server; 0 means no limit [PLAUSCH_MAX_MEETINGS]")
+	maxParticipants := fs.Int("max-participants", envInt("PLAUSCH_MAX_PARTICIPANTS", 100), "participants per meeting; 0 means no limit [PLAUSCH_MAX_PARTICIPANTS]")
+	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "plausch: bad -log-level %q\n", *logLevel)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg := server.Config{
+		Addr:  *addr,
+		Media: sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
+		Rooms: room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants},
+		Log:   log,
+	}
+	if urls := split(*iceServers); len(urls) > 0 {
+		cfg.ICEServers = []plsignal.ICEServer{{URLs: urls}}
+	}
+	srv, err := server.Start(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "plausch:", err)
+		return 1
+	}
+	// Tests and scripts read this line to find the chosen port.
+	fmt.Println("listening on", srv.URL())
+	log.Info("server started", "version", version)
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	sig := <-stop
+	log.Info("shutting down", "signal", sig.String())
+	if err := srv.Close(); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func env(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envBool(key string) bool {
+	v, _ := strconv.ParseBool(os.Getenv(key))
+	return v
+}
+
+func split(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

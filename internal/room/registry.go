@@ -1,0 +1,98 @@
+package room
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Errors of joining.
+var (
+	ErrRoomFull   = errors.New("room: the meeting is full")
+	ErrServerFull = errors.New("room: the server has no room for another meeting")
+)
+
+// Config limits what one server carries.
+type Config struct {
+	MaxRooms        int           // meetings at once; 0 means no limit
+	MaxParticipants int           // per meeting; 0 means no limit
+	SpeakingEvery   time.Duration // how often speakers are re-evaluated
+}
+
+// Registry is every meeting on this server, in memory only.
+type Registry struct {
+	cfg  Config
+	salt [16]byte
+
+	mu    sync.Mutex
+	rooms map[string]*Room
+}
+
+// NewRegistry creates an empty registry.
+func NewRegistry(cfg Config) *Registry {
+	if cfg.SpeakingEvery <= 0 {
+		cfg.SpeakingEvery = 250 * time.Millisecond
+	}
+	r := &Registry{cfg: cfg, rooms: map[string]*Room{}}
+	// A per-process salt: log lines of one run can be correlated, but a
+	// meeting name cannot be recovered from them by guessing.
+	_, _ = rand.Read(r.salt[:])
+	return r
+}
+
+// Join puts p into the meeting called name (already canonical), creating the
+// meeting if needed. p's Sink is welcomed with everyone who was there before.
+func (g *Registry) Join(name string, p *Participant) (*Room, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r, ok := g.rooms[name]
+	if !ok {
+		if g.cfg.MaxRooms > 0 && len(g.rooms) >= g.cfg.MaxRooms {
+			return nil, ErrServerFull
+		}
+		r = newRoom(name, g.Hash(name), g.cfg.SpeakingEvery)
+		g.rooms[name] = r
+	}
+	if err := r.join(p, g.cfg.MaxParticipants); err != nil {
+		if !ok {
+			delete(g.rooms, name)
+			r.close()
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+// Leave takes p out of r and forgets r when it is empty.
+func (g *Registry) Leave(r *Room, p *Participant) {
+	if !r.leave(p) {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r.mu.Lock()
+	empty := r.emptyLocked()
+	r.mu.Unlock()
+	if empty && g.rooms[r.name] == r {
+		delete(g.rooms, r.name)
+		r.close()
+	}
+}
+
+// Rooms is the number of meetings now.
+func (g *Registry) Rooms() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.rooms)
+}
+
+// Hash is the short salted hash that stands for a meeting name in logs.
+func (g *Registry) Hash(name string) string {
+	m := hmac.New(sha256.New, g.salt[:])
+	m.Write([]byte(name))
+	return hex.EncodeToString(m.Sum(nil)[:4])
+}

@@ -1,0 +1,273 @@
+// Package session runs one participant's signalling connection: it reads
+// client messages under size and rate limits, dispatches each to its handler,
+// and writes server messages from a queue on a goroutine of its own, so that
+// no lock is ever held during network I/O.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"plausch.dev/plausch/internal/room"
+	"plausch.dev/plausch/internal/sfu"
+	"plausch.dev/plausch/internal/signal"
+)
+
+// CloseProtocolError is the WebSocket close code for a client that broke the
+// protocol; the close reason says how.
+const CloseProtocolError websocket.StatusCode = 4000
+
+// Config is shared by all sessions of a server.
+type Config struct {
+	Registry   *room.Registry
+	Engine     *sfu.Engine
+	ICEServers []signal.ICEServer
+	Log        *slog.Logger
+
+	PingEvery   time.Duration // keepalive interval
+	PingTimeout time.Duration // a client that does not answer in time is gone
+	Rate        rate.Limit    // messages per second
+	Burst       int
+	MaxStrikes  int // bad messages before disconnecting
+	QueueLength int // outgoing messages buffered before a client counts as stuck
+}
+
+// Defaults fills in zero fields.
+func (c *Config) Defaults() {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&c.PingEvery, 3*time.Second)
+	setDefault(&c.PingTimeout, 4*time.Second)
+	setDefault(&c.Rate, 20)
+	setDefault(&c.Burst, 60)
+	setDefault(&c.MaxStrikes, 5)
+	setDefault(&c.QueueLength, 512)
+}
+
+func setDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+type outMsg struct {
+	data   []byte
+	close  bool
+	code   websocket.StatusCode
+	reason string
+}
+
+// Session is one participant's connection.
+type Session struct {
+	cfg     *Config
+	conn    *websocket.Conn
+	log     *slog.Logger
+	id      string
+	limiter *rate.Limiter
+	strikes int
+
+	out      chan outMsg
+	done     chan struct{} // closed when the session ends
+	failOnce sync.Once
+
+	// Set by join, then only read (by the reading goroutine and callbacks).
+	room *room.Room
+	part *room.Participant
+	pub  *sfu.Publisher
+	sub  *sfu.Subscriber
+}
+
+// Serve runs the session on conn until it ends. It returns after every
+// goroutine it started has stopped and the participant has left its room.
+func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
+	s := &Session{
+		cfg:     cfg,
+		conn:    conn,
+		id:      newID(),
+		limiter: rate.NewLimiter(cfg.Rate, cfg.Burst),
+		out:     make(chan outMsg, cfg.QueueLength),
+		done:    make(chan struct{}),
+	}
+	s.log = cfg.Log.With("participant", s.id)
+	conn.SetReadLimit(signal.HardMaxMessageBytes)
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.writeLoop(ctx) }()
+	go func() { defer wg.Done(); s.pingLoop(ctx) }()
+
+	s.readLoop(ctx)
+
+	s.leave()
+	close(s.done)
+	cancel()
+	wg.Wait()
+	conn.CloseNow()
+}
+
+func (s *Session) readLoop(ctx context.Context) {
+	for {
+		typ, r, err := s.conn.Reader(ctx)
+		if err != nil {
+			s.log.Debug("connection closed", "status", websocket.CloseStatus(err))
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, signal.MaxMessageBytes+1))
+		if err != nil {
+			s.log.Debug("read failed", "err", err)
+			return
+		}
+		var perr *signal.Error
+		switch {
+		case len(data) > signal.MaxMessageBytes:
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return // over the hard limit: the library has closed the socket
+			}
+			perr = signal.Errorf(signal.CodeTooLarge, "message exceeds %d bytes", signal.MaxMessageBytes)
+		case typ != websocket.MessageText:
+			perr = signal.Errorf(signal.CodeInvalid, "binary messages are not part of the protocol")
+		case !s.limiter.Allow():
+			perr = signal.Errorf(signal.CodeRateLimited, "more than %v messages per second", s.cfg.Rate)
+		default:
+			perr = s.dispatch(data)
+		}
+		if perr != nil && !s.reject(perr) {
+			return
+		}
+	}
+}
+
+// reject tells the client what was wrong; false means the session must end.
+func (s *Session) reject(e *signal.Error) bool {
+	s.log.Debug("client error", "code", e.Code, "msg", e.Message)
+	s.strikes++
+	if e.Fatal || s.strikes >= s.cfg.MaxStrikes {
+		reason := e.Message
+		if !e.Fatal {
+			reason = "too many bad messages, last: " + e.Message
+		}
+		s.send(signal.ErrorMessage{Code: e.Code, Message: e.Message})
+		s.closeWith(CloseProtocolError, reason)
+		return false
+	}
+	s.send(signal.ErrorMessage{Code: e.Code, Message: e.Message})
+	return true
+}
+
+func (s *Session) dispatch(data []byte) *signal.Error {
+	msg, err := signal.Decode(data)
+	if err != nil {
+		return signal.AsError(err)
+	}
+	h := handlers[msg.Type()]
+	if msg.Type() != "join" && s.part == nil {
+		return signal.Errorf(signal.CodeOutOfOrder, "%s before join", msg.Type())
+	}
+	if err := h(s, msg); err != nil {
+		if e := signal.AsError(err); e.Code != signal.CodeInternal {
+			return e
+		}
+		s.log.Warn("handler failed", "type", msg.Type(), "err", err)
+		return signal.AsError(err)
+	}
+	return nil
+}
+
+// send queues a message. It never blocks: a client that cannot keep up with
+// its queue is disconnected rather than stalling the room.
+func (s *Session) send(m signal.Outbound) {
+	s.enqueue(outMsg{data: signal.Encode(m)})
+}
+
+func (s *Session) enqueue(m outMsg) {
+	select {
+	case <-s.done:
+	case s.out <- m:
+	default:
+		s.fail("send queue full")
+	}
+}
+
+// closeWith closes the connection after the messages queued before it.
+func (s *Session) closeWith(code websocket.StatusCode, reason string) {
+	s.enqueue(outMsg{close: true, code: code, reason: reason})
+}
+
+// fail ends the session at once, from any goroutine.
+func (s *Session) fail(reason string) {
+	s.failOnce.Do(func() {
+		s.log.Debug("disconnecting", "reason", reason)
+		go s.conn.Close(websocket.StatusGoingAway, reason)
+	})
+}
+
+func (s *Session) writeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-s.out:
+			if m.close {
+				s.failOnce.Do(func() {})
+				// Close waits for the client's close frame, read by readLoop.
+				_ = s.conn.Close(m.code, m.reason)
+				return
+			}
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := s.conn.Write(wctx, websocket.MessageText, m.data)
+			cancel()
+			if err != nil {
+				s.conn.CloseNow()
+				return
+			}
+		}
+	}
+}
+
+func (s *Session) pingLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PingEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, s.cfg.PingTimeout)
+			err := s.conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Debug("ping timeout")
+					s.conn.CloseNow()
+				}
+				return
+			}
+		}
+	}
+}
+
+// leave takes the participant out of its room and ends its media.
+func (s *Session) leave() {
+	if s.room != nil {
+		s.cfg.Registry.Leave(s.room, s.part)
+		s.log.Info("left", "room", s.room.Hash())
+	}
+	if s.pub != nil {
+		_ = s.pub.Close()
+	}
+	if s.sub != nil {
+		_ = s.sub.Close()
+	}
+}
+
+// newID returns a random participant id of 60 bits.
+func newID() string { return rand.Text()[:12] }

@@ -1,0 +1,146 @@
+// Package sfu is the media server: Pion peer connections that receive each
+// participant's tracks once and forward their RTP, undecoded, to every
+// subscriber. It knows nothing of rooms, roles or passwords.
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config says how the media server reaches browsers.
+type Config struct {
+	// UDPPort, when not zero, carries all media of all peers on one UDP port,
+	// so a firewall needs one rule. Zero uses an ephemeral port per peer.
+	UDPPort int
+	// PublicIPs are announced as host candidates instead of the local
+	// addresses, for a server behind 1:1 NAT.
+	PublicIPs []string
+	// LoopbackOnly offers only 127.0.0.1/::1 candidates (tests, local dev).
+	LoopbackOnly bool
+	// DisconnectTimeout is how long a silent media connection stays before it
+	// counts as failed.
+	DisconnectTimeout time.Duration
+}
+
+// Engine creates peer connections that share one configuration.
+type Engine struct {
+	api *webrtc.API
+	mux io.Closer
+}
+
+// NewEngine builds the WebRTC API for cfg. Close releases its UDP port.
+func NewEngine(cfg Config) (*Engine, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, ir); err != nil {
+		return nil, fmt.Errorf("nack interceptor: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, fmt.Errorf("rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, fmt.Errorf("twcc: %w", err)
+	}
+
+	se := webrtc.SettingEngine{}
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
+	disconnect := cfg.DisconnectTimeout
+	if disconnect <= 0 {
+		disconnect = 5 * time.Second
+	}
+	se.SetICETimeouts(disconnect, disconnect+2*time.Second, time.Second)
+	// AES-GCM is several times cheaper per packet than AES-CM+HMAC in Pion.
+	se.SetSRTPProtectionProfiles(dtlsProfiles()...)
+	if cfg.LoopbackOnly {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
+	}
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+	e := &Engine{}
+	if cfg.UDPPort != 0 {
+		var opts []ice.UDPMuxFromPortOption
+		if cfg.LoopbackOnly {
+			opts = append(opts, ice.UDPMuxFromPortWithLoopback(),
+				ice.UDPMuxFromPortWithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() }),
+				ice.UDPMuxFromPortWithInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" }))
+		}
+		mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("listen on UDP port %d: %w", cfg.UDPPort, err)
+		}
+		se.SetICEUDPMux(mux)
+		e.mux = mux
+	}
+	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return e, nil
+}
+
+// Close releases the shared UDP port, if any.
+func (e *Engine) Close() error {
+	if e.mux != nil {
+		return e.mux.Close()
+	}
+	return nil
+}
+
+func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, error) {
+	return e.api.NewPeerConnection(webrtc.Configuration{
+		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
+		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
+	})
+}
+
+var videoFeedback = []webrtc.RTCPFeedback{
+	{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
+	{Type: "transport-cc"},
+}
+
+// AudioLevelURI is the RFC 6464 header extension browsers send with audio.
+const AudioLevelURI = sdp.AudioLevelURI
+
+func registerCodecs(m *webrtc.MediaEngine) error {
+	codecs := []struct {
+		c    webrtc.RTPCodecParameters
+		kind webrtc.RTPCodecType
+	}{
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1",
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
+		}, PayloadType: 111}, webrtc.RTPCodecTypeAudio},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: videoFeedback,
+		}, PayloadType: 96}, webrtc.RTPCodecTypeVideo},
+		{webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: videoFeedback,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		}, PayloadType: 102}, webrtc.RTPCodecTypeVideo},
+	}
+	for _, c := range codecs {
+		if err := m.RegisterCodec(c.c, c.kind); err != nil {
+			return fmt.Errorf("register %s: %w", c.c.MimeType, err)
+		}
+	}
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register audio level extension: %w", err)
+	}
+	return nil
+}
+
+// ErrClosed is returned for operations on a closed publisher or subscriber.
+var ErrClosed = errors.New("sfu: closed")

@@ -1,0 +1,98 @@
+package signal
+
+import "encoding/json"
+
+// Outbound is a message from the server to a client.
+type Outbound interface{ outboundType() string }
+
+// Encode renders an outbound message as JSON with its "type" first.
+func Encode(m Outbound) []byte {
+	body, err := json.Marshal(m)
+	if err != nil {
+		// Every outbound type marshals; failing here is a programming error.
+		panic("signal: encode " + m.outboundType() + ": " + err.Error())
+	}
+	head := `{"type":"` + m.outboundType() + `"`
+	if len(body) == 2 { // "{}"
+		return []byte(head + "}")
+	}
+	return append([]byte(head+","), body[1:]...)
+}
+
+// Participant is what others know of a participant.
+type Participant struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Audio  bool   `json:"audio"`
+	Video  bool   `json:"video"`
+	Screen bool   `json:"screen"`
+}
+
+// ICEServer is an operator-configured STUN or TURN server.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Joined answers a join.
+type Joined struct {
+	ID           string        `json:"id"`
+	Room         string        `json:"room"`
+	ICEServers   []ICEServer   `json:"iceServers"`
+	Participants []Participant `json:"participants"`
+}
+
+// PublishAnswer answers a publish offer.
+type PublishAnswer struct {
+	SDP string `json:"sdp"`
+}
+
+// SubscribeOffer is the server's offer for the subscribe connection.
+type SubscribeOffer struct {
+	SDP    string            `json:"sdp"`
+	Tracks []SubscribedTrack `json:"tracks"`
+}
+
+// SubscribedTrack says whose media an m-line of a subscribe offer carries.
+type SubscribedTrack struct {
+	Mid         string `json:"mid"`
+	Participant string `json:"participant"`
+	Source      string `json:"source"`
+	Kind        string `json:"kind"`
+}
+
+// ParticipantJoined announces a newcomer.
+type ParticipantJoined struct {
+	Participant Participant `json:"participant"`
+}
+
+// ParticipantUpdated announces a changed participant state.
+type ParticipantUpdated struct {
+	Participant Participant `json:"participant"`
+}
+
+// ParticipantLeft announces that a participant is gone.
+type ParticipantLeft struct {
+	ID string `json:"id"`
+}
+
+// Speaking lists who is speaking now.
+type Speaking struct {
+	IDs []string `json:"ids"`
+}
+
+// ErrorMessage reports a problem with the client's last message.
+type ErrorMessage struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+func (Joined) outboundType() string             { return "joined" }
+func (PublishAnswer) outboundType() string      { return "publish.answer" }
+func (SubscribeOffer) outboundType() string     { return "subscribe.offer" }
+func (ParticipantJoined) outboundType() string  { return "participant.joined" }
+func (ParticipantUpdated) outboundType() string { return "participant.updated" }
+func (ParticipantLeft) outboundType() string    { return "participant.left" }
+func (Speaking) outboundType() string           { return "speaking" }
+func (ErrorMessage) outboundType() string       { return "error" }

@@ -1,0 +1,251 @@
+// Package signal is the wire protocol between a browser and the server: the
+// JSON messages of docs/protocol.md, their decoding and validation, and the
+// error codes a client sees. It knows nothing of rooms or media.
+package signal
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Limits of a single client message. The server enforces MaxMessageBytes with
+// an error reply; HardMaxMessageBytes closes the socket outright.
+const (
+	MaxMessageBytes     = 64 << 10
+	HardMaxMessageBytes = 1 << 20
+	maxSDPBytes         = MaxMessageBytes
+	maxTracks           = 8
+	maxFieldBytes       = 256
+	maxCandidateBytes   = 1024
+)
+
+// Code is a machine-readable error code sent to clients.
+type Code string
+
+// The error codes of docs/protocol.md.
+const (
+	CodeBadJSON     Code = "bad_json"
+	CodeUnknownType Code = "unknown_type"
+	CodeTooLarge    Code = "too_large"
+	CodeRateLimited Code = "rate_limited"
+	CodeInvalid     Code = "invalid"
+	CodeOutOfOrder  Code = "out_of_order"
+	CodeBadSDP      Code = "bad_sdp"
+	CodeBadRoom     Code = "bad_room"
+	CodeBadName     Code = "bad_name"
+	CodeRoomFull    Code = "room_full"
+	CodeServerFull  Code = "server_full"
+	CodeInternal    Code = "internal"
+)
+
+// Error is a problem to report to the client. Fatal errors end the connection.
+type Error struct {
+	Code    Code
+	Message string
+	Fatal   bool
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf builds a non-fatal protocol error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// AsError returns err as a protocol error, mapping anything unknown to
+// CodeInternal so that internal details never reach a client.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: CodeInternal, Message: "internal error"}
+}
+
+// Sources a participant can publish.
+const (
+	SourceMicrophone  = "microphone"
+	SourceCamera      = "camera"
+	SourceScreen      = "screen"
+	SourceScreenAudio = "screen-audio"
+)
+
+// Peer connection names.
+const (
+	PCPublish   = "publish"
+	PCSubscribe = "subscribe"
+)
+
+// Message is a decoded, validated client message.
+type Message interface{ Type() string }
+
+// Join is the first message of every connection.
+type Join struct {
+	Room  string
+	Name  string
+	Audio bool
+	Video bool
+}
+
+// PublishOffer carries an SDP offer for the publish connection.
+type PublishOffer struct {
+	SDP    string
+	Tracks []PublishedTrack
+}
+
+// PublishedTrack says which source an m-line of a publish offer carries.
+type PublishedTrack struct {
+	Mid    string `json:"mid"`
+	Source string `json:"source"`
+}
+
+// SubscribeAnswer answers the server's latest subscribe offer.
+type SubscribeAnswer struct{ SDP string }
+
+// Candidate is a trickled ICE candidate of the client.
+type Candidate struct {
+	PC        string
+	Candidate ICECandidate
+}
+
+// ICECandidate mirrors the browser's RTCIceCandidateInit.
+type ICECandidate struct {
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid,omitempty"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex,omitempty"`
+	UsernameFragment *string `json:"usernameFragment,omitempty"`
+}
+
+// Media reports that the client switched its microphone or camera.
+type Media struct{ Audio, Video bool }
+
+// Leave ends the participant's session.
+type Leave struct{}
+
+// Type implements Message.
+func (*Join) Type() string { return "join" }
+
+// Type implements Message.
+func (*PublishOffer) Type() string { return "publish.offer" }
+
+// Type implements Message.
+func (*SubscribeAnswer) Type() string { return "subscribe.answer" }
+
+// Type implements Message.
+func (*Candidate) Type() string { return "candidate" }
+
+// Type implements Message.
+func (*Media) Type() string { return "media" }
+
+// Type implements Message.
+func (*Leave) Type() string { return "leave" }
+
+// inbound is the union of all client message fields, so a message is parsed
+// once and then checked by the function for its type.
+type inbound struct {
+	Type      string           `json:"type"`
+	Room      string           `json:"room"`
+	Name      string           `json:"name"`
+	Audio     *bool            `json:"audio"`
+	Video     *bool            `json:"video"`
+	SDP       string           `json:"sdp"`
+	Tracks    []PublishedTrack `json:"tracks"`
+	PC        string           `json:"pc"`
+	Candidate *ICECandidate    `json:"candidate"`
+}
+
+var decoders = map[string]func(*inbound) (Message, error){
+	"join":             decodeJoin,
+	"publish.offer":    decodePublishOffer,
+	"subscribe.answer": decodeSubscribeAnswer,
+	"candidate":        decodeCandidate,
+	"media":            decodeMedia,
+	"leave":            func(*inbound) (Message, error) { return &Leave{}, nil },
+}
+
+// Decode parses and validates one client message. Errors are *Error.
+func Decode(data []byte) (Message, error) {
+	if len(data) > MaxMessageBytes {
+		return nil, Errorf(CodeTooLarge, "message of %d bytes exceeds the limit of %d", len(data), MaxMessageBytes)
+	}
+	var in inbound
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, Errorf(CodeBadJSON, "message is not a valid JSON object")
+	}
+	if in.Type == "" {
+		return nil, Errorf(CodeInvalid, "message has no type")
+	}
+	dec, ok := decoders[in.Type]
+	if !ok {
+		return nil, Errorf(CodeUnknownType, "unknown message type %.40q", in.Type)
+	}
+	return dec(&in)
+}
+
+func decodeJoin(in *inbound) (Message, error) {
+	if in.Room == "" || len(in.Room) > maxFieldBytes {
+		return nil, Errorf(CodeInvalid, "join needs a room of 1 to %d bytes", maxFieldBytes)
+	}
+	if in.Name == "" || len(in.Name) > maxFieldBytes {
+		return nil, Errorf(CodeInvalid, "join needs a name of 1 to %d bytes", maxFieldBytes)
+	}
+	return &Join{Room: in.Room, Name: in.Name, Audio: deref(in.Audio), Video: deref(in.Video)}, nil
+}
+
+func decodePublishOffer(in *inbound) (Message, error) {
+	if in.SDP == "" || len(in.SDP) > maxSDPBytes {
+		return nil, Errorf(CodeInvalid, "publish.offer needs an sdp")
+	}
+	if len(in.Tracks) > maxTracks {
+		return nil, Errorf(CodeInvalid, "publish.offer lists %d tracks, at most %d allowed", len(in.Tracks), maxTracks)
+	}
+	mids := make(map[string]bool, len(in.Tracks))
+	sources := make(map[string]bool, len(in.Tracks))
+	for _, t := range in.Tracks {
+		if t.Mid == "" || len(t.Mid) > 32 {
+			return nil, Errorf(CodeInvalid, "publish.offer track needs a mid of 1 to 32 bytes")
+		}
+		switch t.Source {
+		case SourceMicrophone, SourceCamera, SourceScreen, SourceScreenAudio:
+		default:
+			return nil, Errorf(CodeInvalid, "unknown track source %.40q", t.Source)
+		}
+		if mids[t.Mid] || sources[t.Source] {
+			return nil, Errorf(CodeInvalid, "publish.offer lists mid %.40q or source %q twice", t.Mid, t.Source)
+		}
+		mids[t.Mid], sources[t.Source] = true, true
+	}
+	return &PublishOffer{SDP: in.SDP, Tracks: in.Tracks}, nil
+}
+
+func decodeSubscribeAnswer(in *inbound) (Message, error) {
+	if in.SDP == "" {
+		return nil, Errorf(CodeInvalid, "subscribe.answer needs an sdp")
+	}
+	return &SubscribeAnswer{SDP: in.SDP}, nil
+}
+
+func decodeCandidate(in *inbound) (Message, error) {
+	if in.PC != PCPublish && in.PC != PCSubscribe {
+		return nil, Errorf(CodeInvalid, "candidate needs pc %q or %q", PCPublish, PCSubscribe)
+	}
+	if in.Candidate == nil {
+		return nil, Errorf(CodeInvalid, "candidate message without a candidate")
+	}
+	c := in.Candidate
+	if len(c.Candidate) > maxCandidateBytes || (c.SDPMid != nil && len(*c.SDPMid) > 32) ||
+		(c.UsernameFragment != nil && len(*c.UsernameFragment) > maxFieldBytes) {
+		return nil, Errorf(CodeInvalid, "candidate fields too long")
+	}
+	return &Candidate{PC: in.PC, Candidate: *c}, nil
+}
+
+func decodeMedia(in *inbound) (Message, error) {
+	if in.Audio == nil || in.Video == nil {
+		return nil, Errorf(CodeInvalid, "media needs audio and video")
+	}
+	return &Media{Audio: *in.Audio, Video: *in.Video}, nil
+}
+
+func deref(b *bool) bool { return b != nil && *b }
