@@ -259,7 +259,7 @@ func (s *Session) pingLoop(ctx context.Context) {
 func (s *Session) leave() {
 	if s.room != nil {
 		s.cfg.Registry.Leave(s.room, s.part)
-		s.log.Info("left", "room", s.room.Hash())
+		s.log.Info("left")
 	}
 	if s.pub != nil {
 		_ = s.pub.Close()

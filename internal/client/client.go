@@ -1,0 +1,296 @@
+// Package client is a Plausch participant in Go: it speaks the signalling
+// protocol over the WebSocket, publishes the bundled sample media through
+// Pion, and checks what it receives. Integration tests and, later, the load
+// generator use it.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"plausch.dev/plausch/internal/signal"
+)
+
+// Options configure a participant.
+type Options struct {
+	Name         string
+	Audio, Video bool // announced in join
+	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
+	Loopback bool
+	// HTTPClient dials the WebSocket; nil uses the default.
+	HTTPClient *http.Client
+}
+
+// Client is one participant connected to a server.
+type Client struct {
+	ID string
+
+	ws     *websocket.Conn
+	api    *webrtc.API
+	pub    *webrtc.PeerConnection
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	pubAnswers chan string
+	senders    map[string]*webrtc.RTPTransceiver // source -> transceiver
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every state change
+	state   State
+	sub     *webrtc.PeerConnection
+	mids    map[string]signal.SubscribedTrack
+}
+
+// State is what the participant knows; tests wait for conditions on it.
+type State struct {
+	Participants map[string]signal.Participant
+	Speaking     []string
+	Errors       []signal.ErrorMessage
+	Received     map[Key]*TrackStats
+	Offers       int
+	Closed       bool
+	CloseStatus  websocket.StatusCode
+	CloseReason  string
+}
+
+// Key names a received track: whose, and which source.
+type Key struct{ Participant, Source string }
+
+// TrackStats counts what arrived on one received track.
+type TrackStats struct {
+	Kind      string
+	Packets   int
+	Bytes     int
+	Frames    int // whole frames (video) or packets (audio) matching the sample
+	BadFrames int // frames whose bytes match nothing that was sent
+	Ended     bool
+}
+
+// Dial connects to the server at baseURL (http://host:port), joins room and
+// waits for the server's "joined".
+func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, error) {
+	api, err := newAPI(opts.Loopback)
+	if err != nil {
+		return nil, err
+	}
+	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
+	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: opts.HTTPClient})
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
+	}
+	ws.SetReadLimit(4 << 20)
+	c := &Client{
+		ws: ws, api: api,
+		pubAnswers: make(chan string, 1),
+		senders:    map[string]*webrtc.RTPTransceiver{},
+		changed:    make(chan struct{}),
+		state:      State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{}},
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	joined := make(chan string, 1)
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); c.readLoop(joined) }()
+	if err := c.Send(map[string]any{"type": "join", "room": room, "name": opts.Name, "audio": opts.Audio, "video": opts.Video}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	select {
+	case id := <-joined:
+		c.ID = id
+		return c, nil
+	case <-ctx.Done():
+		st := c.State()
+		c.Close()
+		return nil, fmt.Errorf("no joined (errors %v, close %q): %w", st.Errors, st.CloseReason, ctx.Err())
+	case <-c.ctx.Done():
+		st := c.State()
+		c.Close()
+		return nil, fmt.Errorf("closed before joined: %v %q %v", st.CloseStatus, st.CloseReason, st.Errors)
+	}
+}
+
+func newAPI(loopback bool) (*webrtc.API, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		return nil, err
+	}
+	se := webrtc.SettingEngine{}
+	if loopback {
+		se.SetIncludeLoopbackCandidate(true)
+		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
+	}
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
+}
+
+// Send writes any JSON value as one message (tests use it for bad input).
+func (c *Client) Send(v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(websocket.MessageText, data)
+}
+
+// SendRaw writes one WebSocket message as it is.
+func (c *Client) SendRaw(typ websocket.MessageType, data []byte) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	return c.ws.Write(ctx, typ, data)
+}
+
+// State returns a copy of what the participant knows now.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.state
+	s.Participants = make(map[string]signal.Participant, len(c.state.Participants))
+	for k, v := range c.state.Participants {
+		s.Participants[k] = v
+	}
+	s.Received = make(map[Key]*TrackStats, len(c.state.Received))
+	for k, v := range c.state.Received {
+		cp := *v
+		s.Received[k] = &cp
+	}
+	s.Errors = append([]signal.ErrorMessage(nil), c.state.Errors...)
+	return s
+}
+
+// WaitFor waits until cond holds for the state, or ctx ends.
+func (c *Client) WaitFor(ctx context.Context, cond func(State) bool) error {
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		st := c.State()
+		if cond(st) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-time.After(100 * time.Millisecond): // stats change without events
+		case <-ctx.Done():
+			return fmt.Errorf("%s: condition not met: %w", c.ID, ctx.Err())
+		}
+	}
+}
+
+func (c *Client) update(f func(*State)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f(&c.state)
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// Leave sends "leave" and closes everything.
+func (c *Client) Leave() {
+	_ = c.Send(map[string]string{"type": "leave"})
+	c.Close()
+}
+
+// Close ends the participant without saying goodbye and waits for its
+// goroutines.
+func (c *Client) Close() {
+	c.cancel()
+	c.ws.CloseNow()
+	if c.pub != nil {
+		_ = c.pub.Close()
+	}
+	c.mu.Lock()
+	sub := c.sub
+	c.mu.Unlock()
+	if sub != nil {
+		_ = sub.Close()
+	}
+	c.wg.Wait()
+}
+
+func (c *Client) readLoop(joined chan<- string) {
+	defer c.cancel()
+	for {
+		_, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			c.update(func(s *State) {
+				s.Closed = true
+				s.CloseStatus = websocket.CloseStatus(err)
+				var ce websocket.CloseError
+				if errors.As(err, &ce) {
+					s.CloseReason = ce.Reason
+				}
+			})
+			return
+		}
+		if err := c.handle(data, joined); err != nil {
+			c.update(func(s *State) {
+				s.Errors = append(s.Errors, signal.ErrorMessage{Code: "client", Message: err.Error()})
+			})
+		}
+	}
+}
+
+// serverMsg is the union of all server message fields.
+type serverMsg struct {
+	Type         string                   `json:"type"`
+	ID           string                   `json:"id"`
+	SDP          string                   `json:"sdp"`
+	Tracks       []signal.SubscribedTrack `json:"tracks"`
+	Participants []signal.Participant     `json:"participants"`
+	Participant  signal.Participant       `json:"participant"`
+	IDs          []string                 `json:"ids"`
+	Code         signal.Code              `json:"code"`
+	Message      string                   `json:"message"`
+}
+
+func (c *Client) handle(data []byte, joined chan<- string) error {
+	var m serverMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("bad server message: %w", err)
+	}
+	switch m.Type {
+	case "joined":
+		c.update(func(s *State) {
+			for _, p := range m.Participants {
+				s.Participants[p.ID] = p
+			}
+		})
+		joined <- m.ID
+	case "participant.joined", "participant.updated":
+		c.update(func(s *State) { s.Participants[m.Participant.ID] = m.Participant })
+	case "participant.left":
+		c.update(func(s *State) { delete(s.Participants, m.ID) })
+	case "speaking":
+		c.update(func(s *State) { s.Speaking = m.IDs })
+	case "error":
+		c.update(func(s *State) { s.Errors = append(s.Errors, signal.ErrorMessage{Code: m.Code, Message: m.Message}) })
+	case "publish.answer":
+		select {
+		case c.pubAnswers <- m.SDP:
+		default:
+			return errors.New("unexpected publish.answer")
+		}
+	case "subscribe.offer":
+		return c.answerSubscribe(m.SDP, m.Tracks)
+	default:
+		return fmt.Errorf("unknown server message %q", m.Type)
+	}
+	return nil
+}

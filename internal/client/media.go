@@ -1,0 +1,247 @@
+package client
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"plausch.dev/plausch/internal/sample"
+	"plausch.dev/plausch/internal/signal"
+)
+
+// Publish starts sending the sample media as the given sources
+// ("microphone", "camera", "screen") and renegotiates the publish
+// connection. Media is paced in real time until the client closes or the
+// source is unpublished.
+func (c *Client) Publish(ctx context.Context, sources ...string) error {
+	if c.pub == nil {
+		pc, err := c.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+		if err != nil {
+			return err
+		}
+		c.pub = pc
+	}
+	for _, src := range sources {
+		if err := c.addSource(src); err != nil {
+			return err
+		}
+	}
+	return c.offerPublish(ctx)
+}
+
+// Unpublish stops sending a source and renegotiates.
+func (c *Client) Unpublish(ctx context.Context, source string) error {
+	tr, ok := c.senders[source]
+	if !ok {
+		return fmt.Errorf("%s is not published", source)
+	}
+	delete(c.senders, source)
+	if err := c.pub.RemoveTrack(tr.Sender()); err != nil {
+		return err
+	}
+	return c.offerPublish(ctx)
+}
+
+func (c *Client) addSource(src string) error {
+	frames, err := sample.Video()
+	mime := webrtc.MimeTypeVP8
+	if src == signal.SourceMicrophone {
+		frames, err = sample.Audio()
+		mime = webrtc.MimeTypeOpus
+	}
+	if err != nil {
+		return err
+	}
+	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime}, src, c.ID)
+	if err != nil {
+		return err
+	}
+	tr, err := c.pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return err
+	}
+	c.senders[src] = tr
+	stop := make(chan struct{})
+	c.wg.Add(2)
+	go func() { defer c.wg.Done(); drainRTCP(tr.Sender()); close(stop) }()
+	go func() { defer c.wg.Done(); c.pace(track, frames, stop) }()
+	return nil
+}
+
+// pace writes frames in a loop at their real duration.
+func (c *Client) pace(track *webrtc.TrackLocalStaticSample, frames []sample.Frame, stop <-chan struct{}) {
+	t := time.NewTicker(frames[0].Duration)
+	defer t.Stop()
+	for i := 0; ; i = (i + 1) % len(frames) {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if err := track.WriteSample(media.Sample{Data: frames[i].Data, Duration: frames[i].Duration}); err != nil {
+			return
+		}
+	}
+}
+
+func drainRTCP(s *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := s.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func (c *Client) offerPublish(ctx context.Context) error {
+	offer, err := c.pub.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	gathered := webrtc.GatheringCompletePromise(c.pub)
+	if err := c.pub.SetLocalDescription(offer); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	tracks := []signal.PublishedTrack{}
+	for src, tr := range c.senders {
+		tracks = append(tracks, signal.PublishedTrack{Mid: tr.Mid(), Source: src})
+	}
+	if err := c.Send(map[string]any{"type": "publish.offer", "sdp": c.pub.LocalDescription().SDP, "tracks": tracks}); err != nil {
+		return err
+	}
+	select {
+	case answer := <-c.pubAnswers:
+		return c.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer})
+	case <-ctx.Done():
+		return fmt.Errorf("no publish.answer (errors %v): %w", c.State().Errors, ctx.Err())
+	case <-c.ctx.Done():
+		return errors.New("connection closed before publish.answer")
+	}
+}
+
+// answerSubscribe runs on the read loop, so offers are handled in order.
+func (c *Client) answerSubscribe(sdp string, tracks []signal.SubscribedTrack) error {
+	c.mu.Lock()
+	if c.sub == nil {
+		pc, err := c.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+		if err != nil {
+			c.mu.Unlock()
+			return err
+		}
+		pc.OnTrack(c.onTrack)
+		c.sub = pc
+	}
+	pc := c.sub
+	c.mids = make(map[string]signal.SubscribedTrack, len(tracks))
+	for _, t := range tracks {
+		c.mids[t.Mid] = t
+	}
+	c.state.Offers++
+	c.mu.Unlock()
+
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return err
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+	case <-c.ctx.Done():
+		return nil
+	}
+	return c.Send(map[string]any{"type": "subscribe.answer", "sdp": pc.LocalDescription().SDP})
+}
+
+func (c *Client) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	c.mu.Lock()
+	var info signal.SubscribedTrack
+	for _, tr := range c.sub.GetTransceivers() {
+		if tr.Receiver() == receiver {
+			info = c.mids[tr.Mid()]
+		}
+	}
+	key := Key{Participant: info.Participant, Source: info.Source}
+	stats := &TrackStats{Kind: remote.Kind().String()}
+	c.state.Received[key] = stats
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.receive(remote, stats)
+	}()
+}
+
+// receive counts packets and checks that every reassembled frame (video) or
+// packet (audio) is byte for byte one that a sample publisher sends.
+func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
+	defer c.update(func(*State) { stats.Ended = true })
+	known := knownPayloads()
+	var sb *samplebuilder.SampleBuilder
+	if remote.Kind() == webrtc.RTPCodecTypeVideo {
+		sb = samplebuilder.New(64, &codecs.VP8Packet{}, 90000)
+	}
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := remote.Read(buf)
+		if err != nil {
+			return
+		}
+		// The sample builder keeps packets, so each needs its own bytes.
+		var pkt rtp.Packet
+		if pkt.Unmarshal(append([]byte(nil), buf[:n]...)) != nil {
+			continue
+		}
+		var whole [][]byte
+		if sb == nil {
+			whole = [][]byte{pkt.Payload}
+		} else {
+			sb.Push(&pkt)
+			for s := sb.Pop(); s != nil; s = sb.Pop() {
+				whole = append(whole, s.Data)
+			}
+		}
+		c.update(func(*State) {
+			stats.Packets++
+			stats.Bytes += len(pkt.Payload)
+			for _, w := range whole {
+				if known[sha256.Sum256(w)] {
+					stats.Frames++
+				} else {
+					stats.BadFrames++
+				}
+			}
+		})
+	}
+}
+
+var knownPayloads = sync.OnceValue(func() map[[32]byte]bool {
+	known := map[[32]byte]bool{}
+	v, _ := sample.Video()
+	a, _ := sample.Audio()
+	for _, f := range append(v, a...) {
+		known[sha256.Sum256(f.Data)] = true
+	}
+	return known
+})
