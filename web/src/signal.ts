@@ -1,0 +1,203 @@
+// The WebSocket client of docs/protocol.md: sends typed messages, checks the
+// shape of what arrives, and reports how the socket closed. It knows nothing of
+// peer connections or the room.
+
+import {
+  LIMITS,
+  type ClientMessage,
+  type ParticipantInfo,
+  type ServerMessage,
+  type SubscribeTrack,
+} from './protocol';
+
+/** How a connection ended, for the "left" page. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+  /** True when we sent `leave` (or closed it ourselves) before it closed. */
+  byUs: boolean;
+  /** True when the socket never opened. */
+  neverOpened: boolean;
+}
+
+/**
+ * A token bucket with the server's limits. take() reserves one message and
+ * returns how long to wait before sending it, so bursts of candidates are
+ * spread out instead of earning `rate_limited` errors.
+ */
+export class RateLimiter {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  take(now: number): number {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.last = now;
+    this.tokens -= 1;
+    if (this.tokens >= 0) return 0;
+    return Math.ceil((-this.tokens / this.rate) * 1000);
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+
+function participant(v: unknown): ParticipantInfo | null {
+  if (!isObj(v) || !isStr(v.id) || !isStr(v.name)) return null;
+  // Missing flags are read as "off" rather than rejecting the whole message.
+  return { id: v.id, name: v.name, audio: v.audio === true, video: v.video === true, screen: v.screen === true };
+}
+
+function subscribeTrack(v: unknown): SubscribeTrack | null {
+  if (!isObj(v) || !isStr(v.mid) || !isStr(v.participant) || !isStr(v.source)) return null;
+  const kind = v.kind === 'audio' || v.kind === 'video' ? v.kind : v.source === 'microphone' || v.source === 'screen-audio' ? 'audio' : 'video';
+  return { mid: v.mid, participant: v.participant, source: v.source as SubscribeTrack['source'], kind };
+}
+
+function list<T>(v: unknown, item: (x: unknown) => T | null): T[] | null {
+  if (!Array.isArray(v)) return null;
+  const out: T[] = [];
+  for (const x of v) {
+    const y = item(x);
+    if (y === null) return null;
+    out.push(y);
+  }
+  return out;
+}
+
+/** Parses one frame from the server; null when it is not a message we understand. */
+export function parseServerMessage(text: string): ServerMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObj(v) || !isStr(v.type)) return null;
+  switch (v.type) {
+    case 'joined': {
+      const participants = list(v.participants ?? [], participant);
+      if (!isStr(v.id) || participants === null) return null;
+      const iceServers = Array.isArray(v.iceServers) ? (v.iceServers.filter(isObj) as unknown as RTCIceServer[]) : [];
+      return { type: 'joined', id: v.id, room: isStr(v.room) ? v.room : '', iceServers, participants };
+    }
+    case 'publish.answer':
+      return isStr(v.sdp) ? { type: 'publish.answer', sdp: v.sdp } : null;
+    case 'subscribe.offer': {
+      const tracks = list(v.tracks ?? [], subscribeTrack);
+      return isStr(v.sdp) && tracks ? { type: 'subscribe.offer', sdp: v.sdp, tracks } : null;
+    }
+    case 'participant.joined':
+    case 'participant.updated': {
+      const p = participant(v.participant);
+      return p ? { type: v.type, participant: p } : null;
+    }
+    case 'participant.left':
+      return isStr(v.id) ? { type: 'participant.left', id: v.id } : null;
+    case 'speaking': {
+      const ids = list(v.ids ?? [], (x) => (isStr(x) ? x : null));
+      return ids ? { type: 'speaking', ids } : null;
+    }
+    case 'error':
+      return { type: 'error', code: isStr(v.code) ? v.code : 'internal', message: isStr(v.message) ? v.message : '' };
+    default:
+      return null;
+  }
+}
+
+/** The server's own URL for the signalling socket. */
+export function socketURL(loc: { protocol: string; host: string }): string {
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+export interface SignalHandlers {
+  message(msg: ServerMessage): void;
+  close(info: CloseInfo): void;
+}
+
+/** One signalling connection. Create it, await open(), then send. */
+export class Signal {
+  private ws: WebSocket | null = null;
+  private opened = false;
+  private byUs = false;
+  private closed = false;
+  private readonly limiter = new RateLimiter(LIMITS.messagesPerSecond, LIMITS.burst, performance.now());
+  // Sends wait here in order when the rate limit says so.
+  private sendChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly url: string,
+    private readonly handlers: SignalHandlers,
+  ) {}
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url);
+      this.ws = ws;
+      ws.onopen = () => {
+        this.opened = true;
+        resolve();
+      };
+      ws.onmessage = (ev: MessageEvent) => {
+        if (typeof ev.data !== 'string') return;
+        const msg = parseServerMessage(ev.data);
+        if (msg) this.handlers.message(msg);
+        else console.warn('plausch: ignoring a message the client does not understand', ev.data.slice(0, 200));
+      };
+      ws.onclose = (ev: CloseEvent) => {
+        if (!this.opened) reject(new Error('websocket did not open'));
+        this.finish({ code: ev.code, reason: ev.reason, byUs: this.byUs, neverOpened: !this.opened });
+      };
+    });
+  }
+
+  send(msg: ClientMessage): void {
+    const wait = this.limiter.take(performance.now());
+    const text = JSON.stringify(msg);
+    if (text.length > LIMITS.maxMessageBytes) console.warn('plausch: message larger than the protocol allows', msg.type);
+    if (wait === 0) {
+      this.sendChain = this.sendChain.then(() => this.raw(text));
+    } else {
+      this.sendChain = this.sendChain.then(() => new Promise<void>((r) => setTimeout(r, wait))).then(() => this.raw(text));
+    }
+  }
+
+  /** Sends `leave`; the server answers by closing the socket. */
+  leave(): void {
+    this.byUs = true;
+    this.raw(JSON.stringify({ type: 'leave' }));
+    // If the server does not close within a moment, close from our side.
+    setTimeout(() => this.close(), 1500);
+  }
+
+  close(): void {
+    this.byUs = true;
+    this.ws?.close(1000);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private raw(text: string): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(text);
+  }
+
+  private finish(info: CloseInfo): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handlers.close(info);
+  }
+}
+

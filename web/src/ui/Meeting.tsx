@@ -1,0 +1,204 @@
+// The meeting screen: tiles (a grid, or a stage for shared screens with the
+// cameras in a strip), the toolbar, the settings dialog and the notices.
+
+import type { JSX } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Call } from '../call';
+import { t } from '../i18n';
+import { audioTracks, gridColumns, tiles, type TileModel } from '../room';
+import { useChanges, useRoom, useSize } from './hooks';
+import { PeopleIcon } from './icons';
+import { LanguageSwitch } from './LanguageSwitch';
+import { NoticeArea, type Notices } from './Notices';
+import { HomeLink } from './Page';
+import { Settings } from './Settings';
+import { Tile } from './Tile';
+import { Toolbar } from './Toolbar';
+
+declare global {
+  interface Window {
+    /** Read-only numbers for the browser tests; holds nothing private. */
+    __plausch?: { stats(): Promise<unknown>; joinStartedAt: number };
+  }
+}
+
+/** Plays one remote audio track, on the chosen speaker where the browser allows. */
+function RemoteAudio(props: { track: MediaStreamTrack; speaker: string }): JSX.Element {
+  const ref = useRef<HTMLAudioElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.srcObject = new MediaStream([props.track]);
+    el.play().catch(() => undefined);
+    return () => {
+      el.srcObject = null;
+    };
+  }, [props.track]);
+  useEffect(() => {
+    const el = ref.current as (HTMLAudioElement & { setSinkId?(id: string): Promise<void> }) | null;
+    if (el?.setSinkId && props.speaker) el.setSinkId(props.speaker).catch(() => undefined);
+  }, [props.speaker]);
+  return <audio ref={ref} autoplay />;
+}
+
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Older or insecure contexts: the selection-based way.
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.className = 'offscreen';
+    document.body.append(area);
+    area.select();
+    const ok = document.execCommand('copy');
+    area.remove();
+    return ok;
+  }
+}
+
+function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: MediaStreamTrack | null; alone: boolean }): JSX.Element {
+  const [box, setBox] = useState<HTMLElement | null>(null);
+  const { w, h } = useSize(box);
+  const n = props.cameras.length;
+  const gap = 12;
+  // Portrait screens get taller tiles, so phones are not all letterbox.
+  const aspect = h > w * 1.2 ? 4 / 3 : 16 / 9;
+  const reserve = props.alone ? 110 : 0;
+  const cols = gridColumns(n, w, h - reserve, aspect);
+  const rows = Math.ceil(n / cols);
+  const tileW = Math.max(120, Math.floor(Math.min((w - gap * (cols - 1)) / cols, ((h - reserve - gap * (rows - 1)) / rows) * aspect)));
+  return (
+    <div class={`grid${props.alone ? ' alone' : ''}`} ref={setBox} style={{ '--cols': String(cols), '--tile-w': `${tileW}px`, '--tile-aspect': String(aspect) }}>
+      <div class="grid-tiles">
+        {props.cameras.map((c) => (
+          <Tile key={c.key} tile={c} localTrack={c.self ? props.local : undefined} />
+        ))}
+      </div>
+      {props.alone ? (
+        <div class="alone-hint">
+          <p class="alone-title">{t('meeting.alone')}</p>
+          <p>{t('meeting.aloneHint')}</p>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
+  const { call, notices } = props;
+  const state = useRoom(call.store);
+  useChanges(call.onPhase);
+  useChanges(call.media.onChange);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const media = call.media;
+  const speaker = media.prefs.speaker ?? '';
+  const { screens, cameras } = tiles(state);
+  const count = state.others.length + 1;
+
+  useEffect(() => {
+    window.__plausch = { stats: () => call.stats(), joinStartedAt: call.startedAt };
+    // Closing the tab: say goodbye so the others see us go at once.
+    const bye = (): void => call.leave();
+    window.addEventListener('pagehide', bye);
+    return () => {
+      window.removeEventListener('pagehide', bye);
+      delete window.__plausch;
+    };
+  }, [call]);
+
+  useEffect(() => {
+    document.title = `${state.room} · ${t('app.name')}`;
+  });
+
+  const invite = async (): Promise<void> => {
+    const url = `${location.origin}/${state.room}`;
+    if (await copyText(url)) notices.push({ key: 'meeting.inviteCopied' });
+    else notices.push({ key: 'meeting.inviteFailed', params: { url } });
+  };
+
+  // Camera and screen changes take a moment; one at a time.
+  const guarded = (fn: () => Promise<void>) => (): void => {
+    if (busy) return;
+    setBusy(true);
+    void fn().finally(() => setBusy(false));
+  };
+
+  const canShare = typeof navigator.mediaDevices?.getDisplayMedia === 'function';
+  const screenTrack = call.screenTrack();
+  const alone = state.others.length === 0 && call.phase === 'joined';
+
+  return (
+    <div class="meeting">
+      <header class="meeting-header">
+        <HomeLink navigate={() => call.leave()} />
+        <div class="meeting-title">
+          <h1 class="room-name" title={state.room}>
+            {state.room}
+          </h1>
+          <span class="people">
+            <PeopleIcon />
+            {count === 1 ? t('meeting.peopleOne') : t('meeting.peopleMany', { count })}
+          </span>
+        </div>
+        <LanguageSwitch />
+      </header>
+
+      <main class={`meeting-main${screens.length ? ' has-stage' : ''}`} aria-label={t('meeting.participants')}>
+        {call.phase === 'connecting' ? <p class="connecting">{t('meeting.connecting')}</p> : null}
+        {screens.length ? (
+          <div class="stage-layout">
+            <div class={`stage stage-${Math.min(screens.length, 2)}`}>
+              {screens.map((s) => (
+                <Tile key={s.key} tile={s} localTrack={s.self ? screenTrack : undefined} />
+              ))}
+            </div>
+            <div class="strip">
+              {cameras.map((c) => (
+                <Tile key={c.key} tile={c} localTrack={c.self ? media.video : undefined} />
+              ))}
+            </div>
+          </div>
+        ) : (
+          <CameraGrid cameras={cameras} local={media.video} alone={alone} />
+        )}
+      </main>
+
+      <Toolbar
+        micOn={media.micOn}
+        cameraOn={media.cameraOn}
+        sharing={call.sharing}
+        canMic={media.audio !== null}
+        canShare={canShare}
+        onMic={() => call.setMic(!media.micOn)}
+        onCamera={guarded(() => call.setCamera(!media.cameraOn))}
+        onShare={guarded(() => (call.sharing ? call.stopScreen() : call.startScreen()))}
+        onInvite={() => void invite()}
+        onSettings={() => setSettingsOpen(true)}
+        onLeave={() => call.leave()}
+      />
+
+      <Settings
+        open={settingsOpen}
+        media={media}
+        onClose={() => setSettingsOpen(false)}
+        actions={{
+          camera: (id) => void call.switchCamera(id),
+          microphone: (id) => void call.switchMicrophone(id),
+          speaker: (id) => media.setSpeaker(id),
+        }}
+      />
+
+      <NoticeArea notices={notices} />
+
+      <div class="audio-sinks" aria-hidden="true">
+        {audioTracks(state).map((a) => (
+          <RemoteAudio key={a.mid} track={a.track} speaker={speaker} />
+        ))}
+      </div>
+    </div>
+  );
+}

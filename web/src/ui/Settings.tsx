@@ -1,0 +1,40 @@
+// The device dialog of the meeting. A native modal <dialog>: it traps focus
+// and closes with Escape by itself.
+
+import type { JSX } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import { t } from '../i18n';
+import type { LocalMedia } from '../media/devices';
+import { DeviceSelects, MicMeter, type DeviceActions } from './Devices';
+import { useChanges } from './hooks';
+import { LanguageSwitch } from './LanguageSwitch';
+
+export function Settings(props: { open: boolean; media: LocalMedia; actions: DeviceActions; onClose(): void }): JSX.Element {
+  const ref = useRef<HTMLDialogElement>(null);
+  useChanges(props.media.onChange);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (props.open && !d.open) d.showModal();
+    if (!props.open && d.open) d.close();
+  }, [props.open]);
+  return (
+    <dialog ref={ref} class="settings" aria-labelledby="settings-title" onClose={props.onClose}>
+      <div class="dialog-head">
+        <h2 id="settings-title">{t('settings.title')}</h2>
+        <button type="button" class="ghost" onClick={props.onClose}>
+          {t('settings.close')}
+        </button>
+      </div>
+      {props.open ? (
+        <>
+          <DeviceSelects media={props.media} idPrefix="settings" speaker={props.media.prefs.speaker ?? ''} actions={props.actions} />
+          <MicMeter track={props.media.audio} on={props.media.micOn} />
+          <div class="dialog-lang">
+            <LanguageSwitch />
+          </div>
+        </>
+      ) : null}
+    </dialog>
+  );
+}

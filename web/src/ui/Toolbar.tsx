@@ -1,0 +1,72 @@
+// The meeting's controls. Every button's accessible name says what pressing it
+// does now ("Mute microphone" / "Unmute microphone").
+
+import type { JSX } from 'preact';
+import { t, type Key } from '../i18n';
+import { CamIcon, CamOffIcon, GearIcon, LeaveIcon, LinkIcon, MicIcon, MicOffIcon, ScreenIcon, ScreenOffIcon } from './icons';
+
+export interface ToolbarProps {
+  micOn: boolean;
+  cameraOn: boolean;
+  sharing: boolean;
+  canMic: boolean;
+  canShare: boolean;
+  onMic(): void;
+  onCamera(): void;
+  onShare(): void;
+  onInvite(): void;
+  onSettings(): void;
+  onLeave(): void;
+}
+
+function ToolButton(props: { label: Key; icon: JSX.Element; off?: boolean; active?: boolean; disabled?: boolean; onClick(): void }): JSX.Element {
+  const label = t(props.label);
+  return (
+    <button
+      type="button"
+      class={`tool${props.off ? ' off' : ''}${props.active ? ' active' : ''}`}
+      aria-label={label}
+      title={label}
+      disabled={props.disabled}
+      onClick={props.onClick}
+    >
+      {props.icon}
+    </button>
+  );
+}
+
+export function Toolbar(p: ToolbarProps): JSX.Element {
+  return (
+    <div class="toolbar" role="toolbar" aria-label={t('meeting.controls')}>
+      <div class="tool-group">
+        <ToolButton
+          label={p.micOn ? 'meeting.mute' : 'meeting.unmute'}
+          icon={p.micOn ? <MicIcon /> : <MicOffIcon />}
+          off={!p.micOn}
+          disabled={!p.canMic}
+          onClick={p.onMic}
+        />
+        <ToolButton
+          label={p.cameraOn ? 'meeting.stopCamera' : 'meeting.startCamera'}
+          icon={p.cameraOn ? <CamIcon /> : <CamOffIcon />}
+          off={!p.cameraOn}
+          onClick={p.onCamera}
+        />
+        {p.canShare ? (
+          <ToolButton
+            label={p.sharing ? 'meeting.stopShare' : 'meeting.share'}
+            icon={p.sharing ? <ScreenOffIcon /> : <ScreenIcon />}
+            active={p.sharing}
+            onClick={p.onShare}
+          />
+        ) : null}
+        <ToolButton label="meeting.invite" icon={<LinkIcon />} onClick={p.onInvite} />
+        <ToolButton label="meeting.settings" icon={<GearIcon />} onClick={p.onSettings} />
+      </div>
+      <button type="button" class="tool leave" aria-label={t('meeting.leave')} title={t('meeting.leave')} onClick={p.onLeave}>
+        <LeaveIcon />
+        <span class="leave-text">{t('meeting.leaveShort')}</span>
+      </button>
+    </div>
+  );
+}
