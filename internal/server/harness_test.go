@@ -189,7 +189,6 @@ func (f *freezer) close() {
 	}
 }
 
-
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }

@@ -115,6 +115,9 @@ func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
 }
 
 func (s *Session) readLoop(ctx context.Context) {
+	// After a fatal error the loop goes on reading, only to let the close
+	// handshake that the writer starts complete; it handles nothing more.
+	ending := false
 	for {
 		typ, r, err := s.conn.Reader(ctx)
 		if err != nil {
@@ -125,6 +128,9 @@ func (s *Session) readLoop(ctx context.Context) {
 		if err != nil {
 			s.log.Debug("read failed", "err", err)
 			return
+		}
+		if ending {
+			continue
 		}
 		var perr *signal.Error
 		switch {
@@ -141,7 +147,7 @@ func (s *Session) readLoop(ctx context.Context) {
 			perr = s.dispatch(data)
 		}
 		if perr != nil && !s.reject(perr) {
-			return
+			ending = true
 		}
 	}
 }

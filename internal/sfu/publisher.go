@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -141,9 +142,13 @@ func onFailedOnce(f func()) func(webrtc.PeerConnectionState) {
 // candidateQueue holds candidates that arrive before the remote description.
 type candidateQueue struct{ queued []webrtc.ICECandidateInit }
 
-const maxQueuedCandidates = 64
+const maxQueuedCandidates = 32
 
 func (q *candidateQueue) add(pc *webrtc.PeerConnection, c webrtc.ICECandidateInit) error {
+	// Checked now, so a bad candidate is reported even before the offer.
+	if _, err := ice.UnmarshalCandidate(c.Candidate); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCandidate, err)
+	}
 	if pc.RemoteDescription() == nil {
 		if len(q.queued) >= maxQueuedCandidates {
 			return ErrTooManyCandidates
