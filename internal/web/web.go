@@ -35,11 +35,15 @@ type Params struct {
 	WebSocket http.Handler  // the signalling endpoint at /ws
 	NewName   func() string // a fresh meeting name for /api/new-name
 	Ready     func() bool   // whether /readyz reports ready
+	App       fs.FS         // the built app; nil serves the embedded one
 }
 
 // Handler returns the server's whole HTTP surface.
 func Handler(p Params) http.Handler {
-	app, _ := fs.Sub(dist, "dist")
+	app := p.App
+	if app == nil {
+		app, _ = fs.Sub(dist, "dist")
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws", p.WebSocket)
 	mux.HandleFunc("GET /api/new-name", func(w http.ResponseWriter, r *http.Request) {
