@@ -10,6 +10,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
@@ -63,14 +64,19 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	se.SetICETimeouts(disconnect, disconnect+2*time.Second, time.Second)
 	// AES-GCM is several times cheaper per packet than AES-CM+HMAC in Pion.
-	se.SetSRTPProtectionProfiles(dtlsProfiles()...)
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
 	}
 	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("public IPs %v: %w", cfg.PublicIPs, err)
+		}
 	}
 	e := &Engine{}
 	if cfg.UDPPort != 0 {

@@ -1,0 +1,53 @@
+# Plausch: `make run` starts a server on http://localhost:8080, `make test`
+# runs every test. Both build the browser app first.
+
+GO          ?= go
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+ADDR        ?= :8080
+
+.PHONY: run build web test test-go test-web e2e lint bench fuzz sample-media clean
+
+run: build
+	./bin/plausch serve --addr $(ADDR)
+
+build: web
+	$(GO) build -o bin/plausch ./cmd/plausch
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web: web/node_modules/.package-lock.json
+	cd web && npm run build
+
+test: web lint test-go test-web e2e
+
+lint:
+	@test -z "$$(gofmt -l cmd internal)" || (echo "gofmt needed:"; gofmt -l cmd internal; exit 1)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+test-go: web
+	$(GO) test -race -count=1 ./...
+
+test-web: web/node_modules/.package-lock.json
+	cd web && npm run typecheck && npm test
+
+e2e: build
+	cd web && npm run e2e
+
+# Forwarding benchmark: packets per second through one publisher to N
+# subscribers, allocations per packet.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/sfu/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/signal/
+	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 60s ./internal/names/
+
+# The bundled sample media (committed; this documents how it was made).
+sample-media:
+	ffmpeg -y -f lavfi -i testsrc=size=320x180:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 30 -b:v 150k internal/sample/video.ivf
+	ffmpeg -y -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 -c:a libopus -page_duration 20000 -b:a 24k internal/sample/audio.ogg
+
+clean:
+	rm -rf bin internal/web/dist/assets internal/web/dist/index.html internal/web/dist/manifest.webmanifest
