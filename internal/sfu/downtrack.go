@@ -17,6 +17,10 @@ type DownTrack struct {
 	sub     *Subscriber
 	binding atomic.Pointer[binding]
 	sender  *webrtc.RTPSender
+	// hdr is scratch space for write, which only the track's read loop
+	// calls; a local would escape through the writer interface and
+	// allocate once per packet.
+	hdr rtp.Header
 }
 
 // binding is what negotiation decided for this subscriber: its SSRC, payload
@@ -69,13 +73,13 @@ func (d *DownTrack) write(pkt *rtp.Packet) {
 	if b == nil {
 		return
 	}
-	hdr := pkt.Header
-	hdr.SSRC = b.ssrc
-	hdr.PayloadType = b.pt
-	hdr.Extension = false
-	hdr.Extensions = nil
+	d.hdr = pkt.Header
+	d.hdr.SSRC = b.ssrc
+	d.hdr.PayloadType = b.pt
+	d.hdr.Extension = false
+	d.hdr.Extensions = nil
 	// A write error means the subscriber is going away; it is removed elsewhere.
-	_, _ = b.stream.WriteRTP(&hdr, pkt.Payload)
+	_, _ = b.stream.WriteRTP(&d.hdr, pkt.Payload)
 }
 
 // readRTCP passes the subscriber's keyframe requests to the publisher until
