@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -49,6 +51,9 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Media.Log == nil {
+		cfg.Media.Log = cfg.Log
+	}
 	engine, err := sfu.NewEngine(cfg.Media)
 	if err != nil {
 		return nil, err
@@ -71,7 +76,8 @@ func Start(cfg Config) (*Server, error) {
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
-		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug),
+		// net/http's error lines name client addresses; they are dropped.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	go func() { s.served <- s.http.Serve(ln) }()
 	return s, nil

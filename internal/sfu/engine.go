@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
@@ -30,6 +31,8 @@ type Config struct {
 	// DisconnectTimeout is how long a silent media connection stays before it
 	// counts as failed.
 	DisconnectTimeout time.Duration
+	// Log receives Pion's warnings and errors, addresses redacted.
+	Log *slog.Logger
 }
 
 // Engine creates peer connections that share one configuration.
@@ -56,6 +59,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 
 	se := webrtc.SettingEngine{}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	se.LoggerFactory = loggerFactory{log: cfg.Log}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6})
 	disconnect := cfg.DisconnectTimeout
