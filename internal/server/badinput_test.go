@@ -238,3 +238,12 @@ func TestLimits(t *testing.T) {
 }
 
 func keyOf(p, source string) client.Key { return client.Key{Participant: p, Source: source} }
+
+// A connection that never joins is closed with a reason.
+func TestNoJoinTimesOut(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.Session.JoinTimeout = 300 * time.Millisecond })
+	r := dialRaw(t, srv)
+	if ce := r.expectClose(); ce.Code != session.CloseProtocolError || !strings.Contains(ce.Reason, "no join") {
+		t.Errorf("closed with %v %q", ce.Code, ce.Reason)
+	}
+}

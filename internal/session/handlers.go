@@ -69,6 +69,7 @@ func (s *Session) onJoin(m *signal.Join) error {
 		return err
 	}
 	s.room, s.part, s.pub, s.sub = r, part, pub, sub
+	s.joined.Store(true)
 	s.log = s.log.With("room", r.Hash())
 	s.log.Info("joined")
 	return nil

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -31,6 +32,7 @@ type Config struct {
 	ICEServers []signal.ICEServer
 	Log        *slog.Logger
 
+	JoinTimeout time.Duration // a connection must join within this time
 	PingEvery   time.Duration // keepalive interval
 	PingTimeout time.Duration // a client that does not answer in time is gone
 	Rate        rate.Limit    // messages per second
@@ -44,6 +46,7 @@ func (c *Config) Defaults() {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
+	setDefault(&c.JoinTimeout, 30*time.Second)
 	setDefault(&c.PingEvery, 3*time.Second)
 	setDefault(&c.PingTimeout, 4*time.Second)
 	setDefault(&c.Rate, 20)
@@ -75,6 +78,7 @@ type Session struct {
 	limiter *rate.Limiter
 	strikes int
 
+	joined   atomic.Bool
 	out      chan outMsg
 	done     chan struct{} // closed when the session ends
 	failOnce sync.Once
@@ -105,7 +109,13 @@ func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
 	go func() { defer wg.Done(); s.writeLoop(ctx) }()
 	go func() { defer wg.Done(); s.pingLoop(ctx) }()
 
+	joinTimer := time.AfterFunc(cfg.JoinTimeout, func() {
+		if !s.joined.Load() {
+			s.closeWith(CloseProtocolError, "no join within "+cfg.JoinTimeout.String())
+		}
+	})
 	s.readLoop(ctx)
+	joinTimer.Stop()
 
 	s.leave()
 	close(s.done)

@@ -95,11 +95,11 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	}
 	p.mu.Lock()
 	source, ok := p.sources[mid]
-	if !ok { // the client did not say: take the usual source of the kind
-		source = "camera"
-		if remote.Kind() == webrtc.RTPCodecTypeAudio {
-			source = "microphone"
-		}
+	if !ok {
+		// Only announced tracks are forwarded, which also bounds how many
+		// tracks one participant can make the server carry.
+		p.mu.Unlock()
+		return
 	}
 	p.seq++
 	t := &Track{
