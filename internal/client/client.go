@@ -13,10 +13,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
 	"plausch.dev/plausch/internal/signal"
@@ -44,6 +46,7 @@ type Client struct {
 	wg     sync.WaitGroup
 
 	pubAnswers chan string
+	loudness   atomic.Int32                      // -dBov sent in the audio level extension
 	senders    map[string]*webrtc.RTPTransceiver // source -> transceiver
 
 	mu      sync.Mutex
@@ -98,6 +101,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 		changed:    make(chan struct{}),
 		state:      State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{}},
 	}
+	c.loudness.Store(Silent)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	joined := make(chan string, 1)
 	c.wg.Add(1)
@@ -124,6 +128,9 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 func newAPI(loopback bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}

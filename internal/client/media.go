@@ -10,8 +10,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"plausch.dev/plausch/internal/sample"
@@ -51,17 +51,27 @@ func (c *Client) Unpublish(ctx context.Context, source string) error {
 	return c.offerPublish(ctx)
 }
 
+// Loudness values for SetLoudness, in -dBov as RFC 6464 has it.
+const (
+	Loud   = 20  // clear speech
+	Silent = 127 // digital silence
+)
+
+// SetLoudness sets the audio level (0 loudest .. 127 silent) that the
+// microphone track announces in its RFC 6464 header extension.
+func (c *Client) SetLoudness(dBov int) { c.loudness.Store(int32(dBov)) }
+
 func (c *Client) addSource(src string) error {
 	frames, err := sample.Video()
-	mime := webrtc.MimeTypeVP8
+	mime, clock, payloader := webrtc.MimeTypeVP8, uint32(90000), rtp.Payloader(&codecs.VP8Payloader{EnablePictureID: true})
 	if src == signal.SourceMicrophone {
 		frames, err = sample.Audio()
-		mime = webrtc.MimeTypeOpus
+		mime, clock, payloader = webrtc.MimeTypeOpus, 48000, &codecs.OpusPayloader{}
 	}
 	if err != nil {
 		return err
 	}
-	track, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: mime}, src, c.ID)
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: mime, ClockRate: clock}, src, c.ID)
 	if err != nil {
 		return err
 	}
@@ -71,14 +81,16 @@ func (c *Client) addSource(src string) error {
 	}
 	c.senders[src] = tr
 	stop := make(chan struct{})
+	p := rtp.NewPacketizer(1200, 0, 0, payloader, rtp.NewRandomSequencer(), clock)
 	c.wg.Add(2)
 	go func() { defer c.wg.Done(); drainRTCP(tr.Sender()); close(stop) }()
-	go func() { defer c.wg.Done(); c.pace(track, frames, stop) }()
+	go func() { defer c.wg.Done(); c.pace(tr.Sender(), track, p, clock, frames, stop) }()
 	return nil
 }
 
-// pace writes frames in a loop at their real duration.
-func (c *Client) pace(track *webrtc.TrackLocalStaticSample, frames []sample.Frame, stop <-chan struct{}) {
+// pace packetizes and writes frames in a loop at their real duration.
+func (c *Client) pace(sender *webrtc.RTPSender, track *webrtc.TrackLocalStaticRTP, p rtp.Packetizer, clock uint32,
+	frames []sample.Frame, stop <-chan struct{}) {
 	t := time.NewTicker(frames[0].Duration)
 	defer t.Stop()
 	for i := 0; ; i = (i + 1) % len(frames) {
@@ -89,10 +101,26 @@ func (c *Client) pace(track *webrtc.TrackLocalStaticSample, frames []sample.Fram
 			return
 		case <-t.C:
 		}
-		if err := track.WriteSample(media.Sample{Data: frames[i].Data, Duration: frames[i].Duration}); err != nil {
-			return
+		levelExt := audioLevelID(sender)
+		for _, pkt := range p.Packetize(frames[i].Data, uint32(frames[i].Duration.Seconds()*float64(clock))) {
+			if levelExt != 0 {
+				_ = pkt.Header.SetExtension(levelExt, []byte{0x80 | byte(c.loudness.Load()&0x7f)})
+			}
+			if err := track.WriteRTP(pkt); err != nil {
+				return
+			}
 		}
 	}
+}
+
+// audioLevelID is the negotiated id of the audio level extension, or 0.
+func audioLevelID(s *webrtc.RTPSender) uint8 {
+	for _, e := range s.GetParameters().HeaderExtensions {
+		if e.URI == sdp.AudioLevelURI {
+			return uint8(e.ID)
+		}
+	}
+	return 0
 }
 
 func drainRTCP(s *webrtc.RTPSender) {

@@ -155,3 +155,23 @@ func TestMeetingNameIsCaseInsensitive(t *testing.T) {
 	join(t, srv, "team-MÜLLER", "B")
 	waitFor(t, a, "B in the same meeting", func(st client.State) bool { return len(st.Participants) == 1 })
 }
+
+// The server tells everyone who speaks, from the audio level extension.
+func TestSpeakingFollowsAudioLevel(t *testing.T) {
+	srv := startServer(t)
+	a, b := join(t, srv, "talk", "A"), join(t, srv, "talk", "B")
+	publish(t, a, mic)
+	publish(t, b, mic)
+	a.SetLoudness(client.Loud)
+	for _, c := range []*client.Client{a, b} {
+		waitFor(t, c, "A speaking", func(st client.State) bool { return len(st.Speaking) == 1 && st.Speaking[0] == a.ID })
+	}
+	a.SetLoudness(client.Silent)
+	b.SetLoudness(client.Loud)
+	waitFor(t, a, "only B speaking", func(st client.State) bool { return len(st.Speaking) == 1 && st.Speaking[0] == b.ID })
+	// A muted participant is never shown as speaking.
+	if err := b.Send(map[string]any{"type": "media", "audio": false, "video": false}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, a, "nobody speaking", func(st client.State) bool { return len(st.Speaking) == 0 })
+}
