@@ -76,10 +76,11 @@ export class Call {
     return this.opts.media;
   }
 
-  onPhase(fn: () => void): () => void {
+  // An arrow property, so it can be handed around unbound (useChanges).
+  onPhase = (fn: () => void): (() => void) => {
     this.phaseListeners.add(fn);
     return () => this.phaseListeners.delete(fn);
-  }
+  };
 
   private setPhase(p: Phase): void {
     this.phase = p;

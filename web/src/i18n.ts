@@ -5,7 +5,7 @@
 const en = {
   'app.name': 'Plausch',
   'app.language': 'Language',
-  'app.home': 'Plausch, back to start',
+  'app.home': 'Plausch home page',
 
   'start.title': 'Video meetings that stay yours',
   'start.intro': 'Start a meeting, send the link, talk. No account, no tracking: everything runs on this server and nowhere else.',
@@ -117,7 +117,7 @@ export type Params = Record<string, string | number>;
 const de: Record<Key, string> = {
   'app.name': 'Plausch',
   'app.language': 'Sprache',
-  'app.home': 'Plausch, zurück zum Start',
+  'app.home': 'Plausch-Startseite',
 
   'start.title': 'Videomeetings, die dir gehören',
   'start.intro': 'Meeting starten, Link verschicken, reden. Kein Konto, kein Tracking: alles läuft auf diesem Server und nirgendwo sonst.',

@@ -69,10 +69,11 @@ export class LocalMedia {
 
   constructor(public prefs: DevicePrefs) {}
 
-  onChange(fn: Listener): () => void {
+  // An arrow property, so it can be handed around unbound (useChanges).
+  onChange = (fn: Listener): (() => void) => {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
-  }
+  };
 
   private changed(): void {
     for (const l of this.listeners) l();

@@ -7,10 +7,9 @@ import type { Call } from '../call';
 import { t } from '../i18n';
 import { audioTracks, gridColumns, tiles, type TileModel } from '../room';
 import { useChanges, useRoom, useSize } from './hooks';
-import { PeopleIcon } from './icons';
+import { Logo, PeopleIcon } from './icons';
 import { LanguageSwitch } from './LanguageSwitch';
 import { NoticeArea, type Notices } from './Notices';
-import { HomeLink } from './Page';
 import { Settings } from './Settings';
 import { Tile } from './Tile';
 import { Toolbar } from './Toolbar';
@@ -134,7 +133,10 @@ export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
   return (
     <div class="meeting">
       <header class="meeting-header">
-        <HomeLink navigate={() => call.leave()} />
+        {/* Not a link here: one stray click must not end the meeting. */}
+        <span class="brand">
+          <Logo size={32} />
+        </span>
         <div class="meeting-title">
           <h1 class="room-name" title={state.room}>
             {state.room}

@@ -1,0 +1,181 @@
+// Shared setup of the browser tests: builds and starts the real server on a
+// free loopback port, launches Debian's Chromium with fake camera and
+// microphone, and joins meetings the way a person does (by labels and roles).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = join(here, '..', '..');
+const tmp = join(here, '.tmp');
+export const screenshotDir = join(here, 'screenshots');
+
+/** Builds cmd/plausch and starts `plausch serve` on 127.0.0.1:0; resolves with its URL. */
+export async function startServer() {
+  mkdirSync(tmp, { recursive: true });
+  const bin = join(tmp, 'plausch');
+  const built = spawnSync('go', ['build', '-o', bin, './cmd/plausch'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) throw new Error('go build ./cmd/plausch failed');
+  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--ice-loopback'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  proc.stderr.on('data', (d) => {
+    logs.push(String(d));
+    if (logs.length > 500) logs.shift();
+  });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('server did not print its URL in 15 s')), 15000);
+    proc.stdout.on('data', (d) => {
+      out += String(d);
+      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (${code}): ${logs.join('')}`));
+    });
+  });
+  return {
+    url,
+    logs,
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** A 640x360 test picture for the fake camera, when ffmpeg is there (else Chromium's own fake picture). */
+function fakeVideoFile() {
+  const file = join(tmp, 'camera.y4m');
+  if (existsSync(file)) return file;
+  const r = spawnSync(
+    'ffmpeg',
+    ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=20', '-t', '4', '-pix_fmt', 'yuv420p', file],
+    { stdio: 'ignore' },
+  );
+  return r.status === 0 && existsSync(file) ? file : null;
+}
+
+export async function launchBrowser() {
+  mkdirSync(tmp, { recursive: true });
+  const args = [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    '--allow-loopback-in-peer-connection',
+    '--autoplay-policy=no-user-gesture-required',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+    '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+  ];
+  const video = fakeVideoFile();
+  if (video) args.push(`--use-file-for-fake-video-capture=${video}`);
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+}
+
+export const DESKTOP = { width: 1366, height: 768 };
+export const PHONE = { width: 390, height: 844 };
+
+/**
+ * A fresh browser profile (one person). Every request the page makes is
+ * recorded, so tests can check nothing leaves the server's origin.
+ */
+export async function newPerson(browser, origin, opts = {}) {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? DESKTOP,
+    locale: opts.locale ?? 'en-US',
+    permissions: ['camera', 'microphone'],
+  });
+  const page = await context.newPage();
+  const foreign = [];
+  page.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
+  });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return { context, page, foreign, errors };
+}
+
+/** Opens the meeting, types the name and presses "Join meeting"; returns when the click happened. */
+export async function joinMeeting(page, baseURL, room, name) {
+  await page.goto(`${baseURL}/${room}`);
+  await page.getByLabel('Your name').fill(name);
+  // Wait for the preview, as a person waits to see themselves.
+  await page.getByRole('meter', { name: 'Microphone level' }).waitFor();
+  await page.locator('.preview video').waitFor({ timeout: 10000 });
+  const t0 = Date.now();
+  await page.getByRole('button', { name: 'Join meeting' }).click();
+  return t0;
+}
+
+/** Waits until the named remote tile shows decoded, advancing video. */
+export async function waitForVideo(page, label, timeout = 20000) {
+  await page.waitForFunction(
+    (label) => {
+      const fig = [...document.querySelectorAll('figure')].find((f) => f.getAttribute('aria-label') === label);
+      const v = fig?.querySelector('video');
+      if (!v || v.videoWidth === 0) return false;
+      const frames = v.getVideoPlaybackQuality().totalVideoFrames;
+      const key = '__frames_' + label;
+      const before = window[key];
+      window[key] = frames;
+      return before !== undefined && frames > before;
+    },
+    label,
+    { timeout, polling: 200 },
+  );
+}
+
+/** Resolves when some remote camera tile has decoded a frame (for the join-to-first-frame figure). */
+export async function waitForFirstRemoteFrame(page, timeout = 20000) {
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll('figure.camera-tile:not(.self) video')].some(
+        (v) => v.videoWidth > 0 && v.getVideoPlaybackQuality().totalVideoFrames > 0,
+      ),
+    null,
+    { timeout, polling: 20 },
+  );
+}
+
+/** Waits until audio arrives: samples decoded on the subscribe connection, played by an <audio> element. */
+export async function waitForAudio(page, timeout = 20000) {
+  await page.waitForFunction(
+    async () => {
+      const hook = window.__plausch;
+      if (!hook) return false;
+      const s = await hook.stats();
+      const playing = [...document.querySelectorAll('audio')].some((a) => {
+        const tr = a.srcObject?.getAudioTracks?.()[0];
+        return tr && tr.readyState === 'live';
+      });
+      return playing && s.audio.packetsReceived > 0 && s.audio.totalSamplesReceived > 0;
+    },
+    null,
+    { timeout, polling: 250 },
+  );
+}
+
+export function shot(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  return page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+}

@@ -1,0 +1,160 @@
+// The start page, the prejoin screen and the language switch, as a person
+// uses them; screenshots of both pages at desktop and phone size.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { DESKTOP, launchBrowser, newPerson, PHONE, shot, startServer } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const NAME = /^[\p{L}\p{N}][\p{L}\p{N}_-]{2,63}$/u;
+
+test('start page suggests a name and starts a meeting with it', async () => {
+  const { page, context, foreign, errors } = await newPerson(browser, server.url);
+  await page.goto(server.url);
+  const box = page.getByLabel('Meeting name');
+  await page.waitForFunction(() => document.querySelector('#meeting-name')?.value !== '');
+  const first = await box.inputValue();
+  assert.match(first, NAME);
+  await page.getByRole('button', { name: 'Suggest another name' }).click();
+  await page.waitForFunction((f) => document.querySelector('#meeting-name')?.value !== f, first);
+  const second = await box.inputValue();
+  assert.notEqual(second, first);
+  await shot(page, 'start-desktop');
+  await page.getByRole('button', { name: 'Start meeting' }).click();
+  await page.waitForURL(`${server.url}/${second}`);
+  await page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
+  await page.getByRole('button', { name: 'Join meeting' }).waitFor();
+  assert.deepEqual(foreign, []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a bad meeting name gets a clear message; a typed good one works', async () => {
+  const { page, context } = await newPerson(browser, server.url);
+  await page.goto(server.url);
+  const box = page.getByLabel('Meeting name');
+  await box.fill('a!');
+  await page.getByRole('button', { name: 'Start meeting' }).click();
+  await page.getByText('Use only letters, digits').waitFor();
+  assert.equal(await box.getAttribute('aria-invalid'), 'true');
+  assert.equal(new URL(page.url()).pathname, '/');
+  await box.fill('ab');
+  await page.getByText('at least 3 characters').waitFor();
+  await box.fill('');
+  await page.getByRole('button', { name: 'Start meeting' }).click();
+  await page.getByText('Please enter a meeting name.').waitFor();
+  await box.fill('Team-Kaffee');
+  await page.getByRole('button', { name: 'Start meeting' }).click();
+  await page.waitForURL(`${server.url}/team-kaffee`);
+  await context.close();
+});
+
+test('an invalid meeting link explains and links back to the start', async () => {
+  const { page, context } = await newPerson(browser, server.url);
+  await page.goto(`${server.url}/no%20spaces%20here`);
+  await page.getByRole('heading', { name: 'This meeting link does not work' }).waitFor();
+  await page.getByRole('link', { name: 'Back to start' }).click();
+  await page.getByRole('button', { name: 'Start meeting' }).waitFor();
+  await context.close();
+});
+
+test('switching to German translates the page and is remembered', async () => {
+  const { page, context } = await newPerson(browser, server.url);
+  await page.goto(server.url);
+  await page.getByLabel('Language').selectOption('de');
+  await page.getByRole('button', { name: 'Meeting starten' }).waitFor();
+  await page.getByLabel('Meeting-Name').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'de');
+  await page.reload();
+  await page.getByRole('button', { name: 'Meeting starten' }).waitFor();
+  await page.getByLabel('Sprache').selectOption('en');
+  await page.getByRole('button', { name: 'Start meeting' }).waitFor();
+  await context.close();
+});
+
+test('a German browser gets German, in the meeting too', async () => {
+  const { page, context } = await newPerson(browser, server.url, { locale: 'de-DE' });
+  await page.goto(`${server.url}/deutsch-test`);
+  await page.getByLabel('Dein Name').fill('Lena');
+  await page.getByRole('button', { name: 'Meeting beitreten' }).click();
+  await page.getByRole('figure', { name: 'Lena (du)', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Mikrofon stummschalten' }).click();
+  await page.getByRole('button', { name: 'Stummschaltung aufheben' }).waitFor();
+  await page.getByRole('img', { name: 'Mikrofon stummgeschaltet' }).waitFor();
+  await page.getByRole('button', { name: 'Meeting verlassen' }).click();
+  await page.getByRole('heading', { name: 'Du hast das Meeting verlassen' }).waitFor();
+  await context.close();
+});
+
+test('prejoin: name is required and remembered, devices toggle, keyboard works', async () => {
+  const { page, context } = await newPerson(browser, server.url);
+  await page.goto(`${server.url}/Prejoin-Check`);
+  // The address is normalised to the lowercase name.
+  await page.waitForURL(`${server.url}/prejoin-check`);
+  await page.getByRole('meter', { name: 'Microphone level' }).waitFor();
+  await page.locator('.preview video').waitFor();
+  await page.getByLabel('Camera', { exact: true }).waitFor();
+  await page.getByLabel('Microphone', { exact: true }).waitFor();
+  await page.getByLabel('Speaker', { exact: true }).waitFor();
+  await page.getByText('remembered in this browser only').waitFor();
+  await page.getByRole('button', { name: 'Join meeting' }).click();
+  await page.getByText('Please enter your name.').waitFor();
+
+  await page.getByRole('button', { name: 'Turn off camera' }).click();
+  await page.getByRole('button', { name: 'Turn on camera' }).waitFor();
+  assert.equal(await page.locator('.preview video').count(), 0);
+  // The camera really stopped (its light goes off).
+  await page.getByRole('button', { name: 'Turn on camera' }).click();
+  await page.locator('.preview video').waitFor();
+  await page.getByRole('button', { name: 'Turn off microphone' }).click();
+  await page.getByRole('button', { name: 'Turn on microphone' }).waitFor();
+
+  await page.getByLabel('Your name').fill('Margaret');
+  await shot(page, 'prejoin-desktop');
+  await page.setViewportSize(PHONE);
+  await shot(page, 'prejoin-phone');
+  await page.setViewportSize(DESKTOP);
+  // Enter in the name field joins, with the microphone off as chosen.
+  await page.getByLabel('Your name').press('Enter');
+  const me = page.getByRole('figure', { name: 'Margaret (you)', exact: true });
+  await me.waitFor();
+  await me.getByRole('img', { name: 'Microphone muted' }).waitFor();
+  await page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
+  await shot(page, 'meeting-alone-desktop');
+  // The settings dialog opens from the keyboard and closes with Escape.
+  await page.getByRole('button', { name: 'Settings' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('dialog', { name: 'Settings' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: 'Leave meeting' }).click();
+  await page.getByRole('button', { name: 'Back to start' }).click();
+  await page.getByRole('button', { name: 'Start meeting' }).waitFor();
+
+  // The name is remembered for next time, and only in this browser.
+  await page.goto(`${server.url}/prejoin-check`);
+  assert.equal(await page.getByLabel('Your name').inputValue(), 'Margaret');
+  const keys = await page.evaluate(() => Object.keys(localStorage).sort());
+  for (const k of keys) assert.ok(['plausch.devices', 'plausch.lang', 'plausch.name'].includes(k), k);
+  await context.close();
+});
+
+test('start page at phone size', async () => {
+  const { page, context } = await newPerson(browser, server.url, { viewport: PHONE });
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.querySelector('#meeting-name')?.value !== '');
+  await shot(page, 'start-phone');
+  await context.close();
+});
