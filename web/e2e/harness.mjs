@@ -14,12 +14,12 @@ const tmp = join(here, '.tmp');
 export const screenshotDir = join(here, 'screenshots');
 
 /** Builds cmd/plausch and starts `plausch serve` on 127.0.0.1:0; resolves with its URL. */
-export async function startServer() {
+export async function startServer(extraArgs = []) {
   mkdirSync(tmp, { recursive: true });
   const bin = join(tmp, 'plausch');
   const built = spawnSync('go', ['build', '-o', bin, './cmd/plausch'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   if (built.status !== 0) throw new Error('go build ./cmd/plausch failed');
-  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--ice-loopback'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--ice-loopback', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = [];
   proc.stderr.on('data', (d) => {
     logs.push(String(d));

@@ -138,6 +138,7 @@ test('camera off shows the avatar to the others; on again shows video', async (t
   await page.getByRole('button', { name: 'Stop camera' }).click();
   await page.getByRole('button', { name: 'Start camera' }).waitFor();
   await fig(people.Ada.page, 'Grace').locator('.avatar').waitFor({ timeout: 10000 });
+  await shot(people.Ada.page, 'meeting-camera-off-desktop');
   await page.getByRole('button', { name: 'Start camera' }).click();
   await page.getByRole('button', { name: 'Stop camera' }).waitFor();
   await waitForVideo(people.Ada.page, 'Grace');

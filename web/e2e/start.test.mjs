@@ -158,3 +158,50 @@ test('start page at phone size', async () => {
   await shot(page, 'start-phone');
   await context.close();
 });
+
+test('without camera and microphone (permission denied) one can still join', async () => {
+  const { page, context, errors } = await newPerson(browser, server.url);
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));
+  });
+  await page.goto(`${server.url}/no-devices-here`);
+  await page.getByText('Camera and microphone are blocked').waitFor();
+  await page.getByLabel('Your name').fill('Quiet');
+  await page.getByRole('button', { name: 'Join meeting' }).click();
+  const me = page.getByRole('figure', { name: 'Quiet (you)', exact: true });
+  await me.waitFor();
+  await me.getByRole('img', { name: 'Microphone muted' }).waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Unmute microphone' }).isDisabled());
+
+  // Someone with devices sees the listener as an avatar, and the listener sees them.
+  const other = await newPerson(browser, server.url);
+  await other.page.goto(`${server.url}/no-devices-here`);
+  await other.page.getByLabel('Your name').fill('Talker');
+  await other.page.getByRole('button', { name: 'Join meeting' }).click();
+  await other.page.getByRole('figure', { name: 'Quiet', exact: true }).locator('.avatar').waitFor();
+  await page.getByRole('figure', { name: 'Talker', exact: true }).locator('video').waitFor();
+  assert.deepEqual(errors, []);
+  await other.context.close();
+  await context.close();
+});
+
+test('a full meeting says so, with the server reason', async () => {
+  const small = await startServer(['--max-participants', '1']);
+  try {
+    const a = await newPerson(browser, small.url);
+    const b = await newPerson(browser, small.url);
+    for (const [p, name] of [[a.page, 'First'], [b.page, 'Second']]) {
+      await p.goto(`${small.url}/tiny-room`);
+      await p.getByLabel('Your name').fill(name);
+      await p.getByRole('button', { name: 'Join meeting' }).click();
+      if (name === 'First') await p.getByRole('figure', { name: 'First (you)', exact: true }).waitFor();
+    }
+    await b.page.getByRole('heading', { name: 'You could not join the meeting' }).waitFor();
+    await b.page.getByText('This meeting is full.').waitFor();
+    await shot(b.page, 'room-full-desktop');
+    await a.context.close();
+    await b.context.close();
+  } finally {
+    await small.stop();
+  }
+});

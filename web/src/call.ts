@@ -15,6 +15,8 @@ export type Phase = 'connecting' | 'joined' | 'ended';
 /** Why a call ended, for the "you left" page. */
 export interface Ending {
   kind: 'left' | 'error' | 'lost' | 'unreachable';
+  /** Whether we had got into the meeting before it ended. */
+  wasJoined?: boolean;
   /** A translated explanation, when we know one. */
   message?: Key;
   /** The server's own close reason, shown as it is. */
@@ -259,6 +261,7 @@ export class Call {
 
   private end(e: Ending): void {
     if (this.phase === 'ended') return;
+    const wasJoined = this.phase === 'joined';
     this.setPhase('ended');
     window.clearInterval(this.meterTimer);
     this.meter?.close();
@@ -266,7 +269,7 @@ export class Call {
     this.screen = null;
     this.engine?.close();
     this.opts.media.stop();
-    this.opts.ended(e);
+    this.opts.ended({ ...e, wasJoined });
   }
 
   /** For the status readout and the browser tests. */

@@ -96,6 +96,7 @@ const en = {
 
   'left.title': 'You left the meeting',
   'left.disconnected': 'You were disconnected',
+  'left.notJoined': 'You could not join the meeting',
   'left.rejoin': 'Rejoin',
   'left.back': 'Back to start',
   'left.reason': 'Reason given by the server: {reason}',
@@ -208,6 +209,7 @@ const de: Record<Key, string> = {
 
   'left.title': 'Du hast das Meeting verlassen',
   'left.disconnected': 'Die Verbindung wurde getrennt',
+  'left.notJoined': 'Beitreten war nicht möglich',
   'left.rejoin': 'Erneut beitreten',
   'left.back': 'Zurück zum Start',
   'left.reason': 'Grund laut Server: {reason}',

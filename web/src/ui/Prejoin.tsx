@@ -139,23 +139,26 @@ export function Prejoin(props: PrejoinProps): JSX.Element {
                 {t('prejoin.yourNameHint')}
               </p>
             </div>
-            <details class="devices" open>
-              <summary>{t('prejoin.devices')}</summary>
-              <DeviceSelects
-                media={media}
-                idPrefix="prejoin"
-                speaker={media.prefs.speaker ?? ''}
-                actions={{
-                  camera: (id) => void media.switchCamera(id),
-                  microphone: (id) => void media.switchMicrophone(id),
-                  speaker: (id) => media.setSpeaker(id),
-                }}
-              />
-            </details>
             <button type="submit" class="primary big" aria-disabled={joining ? 'true' : undefined}>
               {joining ? t('prejoin.joining') : t('prejoin.join')}
             </button>
           </form>
+        </section>
+
+        <section class="devices-panel" aria-labelledby="devices-title">
+          <h2 id="devices-title" class="panel-title">
+            {t('prejoin.devices')}
+          </h2>
+          <DeviceSelects
+            media={media}
+            idPrefix="prejoin"
+            speaker={media.prefs.speaker ?? ''}
+            actions={{
+              camera: (id) => void media.switchCamera(id),
+              microphone: (id) => void media.switchMicrophone(id),
+              speaker: (id) => media.setSpeaker(id),
+            }}
+          />
         </section>
       </div>
     </Page>

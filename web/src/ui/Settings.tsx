@@ -29,6 +29,9 @@ export function Settings(props: { open: boolean; media: LocalMedia; actions: Dev
       {props.open ? (
         <>
           <DeviceSelects media={props.media} idPrefix="settings" speaker={props.media.prefs.speaker ?? ''} actions={props.actions} />
+          <p class="meter-label" aria-hidden="true">
+            {t('device.micLevel')}
+          </p>
           <MicMeter track={props.media.audio} on={props.media.micOn} />
           <div class="dialog-lang">
             <LanguageSwitch />

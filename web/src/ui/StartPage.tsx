@@ -64,7 +64,7 @@ export function StartPage(props: { navigate(path: string): void }): JSX.Element 
     <Page class="start-page" navigate={props.navigate}>
       <section class="card start-card" aria-labelledby="start-title">
         <div class="start-mark">
-          <Logo size={56} />
+          <Logo size={48} />
         </div>
         <h1 id="start-title" tabIndex={-1}>
           {t('start.title')}
