@@ -67,6 +67,25 @@ function fakeVideoFile() {
   return r.status === 0 && existsSync(file) ? file : null;
 }
 
+/** A voice-like test sound for the fake microphone: a tone that comes and goes, like speech. */
+function fakeAudioFile() {
+  const file = join(tmp, 'microphone.wav');
+  if (existsSync(file)) return file;
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-loglevel', 'error', '-y', '-f', 'lavfi',
+      '-i', "aevalsrc='0.5*sin(2*PI*220*t)*(0.6+0.4*sin(2*PI*3*t))':s=48000:d=4",
+      '-ac', '1', '-c:a', 'pcm_s16le', file,
+    ],
+    { stdio: 'ignore' },
+  );
+  return r.status === 0 && existsSync(file) ? file : null;
+}
+
+/** What the fake devices play; the speaking test needs the steady tone, not Chromium's short beeps. */
+export const media = { toneAudio: false };
+
 export async function launchBrowser() {
   mkdirSync(tmp, { recursive: true });
   const args = [
@@ -85,6 +104,9 @@ export async function launchBrowser() {
   ];
   const video = fakeVideoFile();
   if (video) args.push(`--use-file-for-fake-video-capture=${video}`);
+  const audio = fakeAudioFile();
+  if (audio) args.push(`--use-file-for-fake-audio-capture=${audio}`);
+  media.toneAudio = audio !== null;
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
 }
 

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import {
   joinMeeting,
   launchBrowser,
+  media,
   newPerson,
   PHONE,
   DESKTOP,
@@ -71,6 +72,15 @@ test('three people join and see and hear each other', async () => {
     assert.ok(stats.video.framesDecoded > 0, `${name} decodes video`);
   }
   joined = true;
+});
+
+test('speaking is highlighted on the speaker\'s tile', async (t) => {
+  if (needJoined(t)) return;
+  if (!media.toneAudio) return t.skip('needs ffmpeg for a steady test tone');
+  for (const name of names) {
+    const { page } = people[name];
+    await page.locator('figure.camera-tile:not(.self).speaking[data-speaking="true"]').first().waitFor({ timeout: 10000 });
+  }
 });
 
 test('meeting screenshots at desktop and phone size', async (t) => {
