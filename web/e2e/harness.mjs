@@ -3,7 +3,7 @@
 // microphone, and joins meetings the way a person does (by labels and roles).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -13,13 +13,53 @@ export const repoRoot = join(here, '..', '..');
 const tmp = join(here, '.tmp');
 export const screenshotDir = join(here, 'screenshots');
 
+/*
+ * Network isolation. Chromium gathers ICE candidates on every interface, and
+ * a check it sends from this machine's own external address to the server's
+ * 127.0.0.1 makes the server answer (and send media) to that address. Tests
+ * must keep to loopback, so the server and the browsers run in a network
+ * namespace of their own that has nothing but `lo`. (Needs root, as CI has;
+ * PLAUSCH_E2E_NETNS=0 runs without it and only filters the signalled
+ * candidates, which is not enough to keep all traffic on loopback.)
+ */
+const useNetns = process.env.PLAUSCH_E2E_NETNS !== '0';
+let netns = null;
+
+function ensureNetns() {
+  if (!useNetns || netns) return netns;
+  const name = `plausch-e2e-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
+  if (add.status !== 0) {
+    throw new Error(`cannot create network namespace ${name} (${(add.stderr || add.error || '').toString().trim()}); run as root, or set PLAUSCH_E2E_NETNS=0`);
+  }
+  netns = name;
+  process.once('exit', removeNetns);
+  const up = spawnSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  if (up.status !== 0) throw new Error('cannot bring up lo in the test namespace');
+  return netns;
+}
+
+/** Deletes the namespace (called when the test file is done). */
+export function removeNetns() {
+  if (!netns) return;
+  spawnSync('ip', ['netns', 'del', netns]);
+  netns = null;
+}
+
+/** The command line that runs argv inside the test namespace (or as it is). */
+function inNetns(argv) {
+  const ns = ensureNetns();
+  return ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
+}
+
 /** Builds cmd/plausch and starts `plausch serve` on 127.0.0.1:0; resolves with its URL. */
 export async function startServer(extraArgs = []) {
   mkdirSync(tmp, { recursive: true });
   const bin = join(tmp, 'plausch');
   const built = spawnSync('go', ['build', '-o', bin, './cmd/plausch'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   if (built.status !== 0) throw new Error('go build ./cmd/plausch failed');
-  const proc = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--ice-loopback', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...args] = inNetns([bin, 'serve', '--addr', '127.0.0.1:0', '--ice-loopback', ...extraArgs]);
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = [];
   proc.stderr.on('data', (d) => {
     logs.push(String(d));
@@ -107,11 +147,54 @@ export async function launchBrowser() {
   const audio = fakeAudioFile();
   if (audio) args.push(`--use-file-for-fake-audio-capture=${audio}`);
   media.toneAudio = audio !== null;
-  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args });
+  let executablePath = '/usr/bin/chromium';
+  const ns = ensureNetns();
+  if (ns) {
+    // playwright starts the browser itself; a wrapper puts it in the namespace.
+    executablePath = join(tmp, 'chromium-in-netns.sh');
+    writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
+    chmodSync(executablePath, 0o755);
+  }
+  return chromium.launch({ executablePath, headless: true, args });
 }
 
 export const DESKTOP = { width: 1366, height: 768 };
 export const PHONE = { width: 390, height: 844 };
+
+/**
+ * Without the namespace: each test page signals only its loopback ICE
+ * candidates (the app itself sends every candidate, as it must on a real
+ * network). This narrows, but does not close, the path to other addresses.
+ */
+function loopbackOnlyICE() {
+  const Native = window.RTCPeerConnection;
+  const isLoopback = (candidate) => {
+    const addr = candidate.split(' ')[4] ?? '';
+    return addr.startsWith('127.') || addr === '::1';
+  };
+  const strip = (sdp) =>
+    sdp
+      .split('\r\n')
+      .filter((l) => !l.startsWith('a=candidate:') || isLoopback(l.slice(2)))
+      .join('\r\n');
+  class LoopbackOnlyPeerConnection extends Native {
+    set onicecandidate(fn) {
+      super.onicecandidate = fn
+        ? (ev) => {
+            if (!ev.candidate || !ev.candidate.candidate || isLoopback(ev.candidate.candidate)) fn.call(this, ev);
+          }
+        : null;
+    }
+    get onicecandidate() {
+      return super.onicecandidate;
+    }
+    get localDescription() {
+      const d = super.localDescription;
+      return d ? { type: d.type, sdp: strip(d.sdp), toJSON: () => ({ type: d.type, sdp: strip(d.sdp) }) } : d;
+    }
+  }
+  window.RTCPeerConnection = LoopbackOnlyPeerConnection;
+}
 
 /**
  * A fresh browser profile (one person). Every request the page makes is
@@ -123,6 +206,7 @@ export async function newPerson(browser, origin, opts = {}) {
     locale: opts.locale ?? 'en-US',
     permissions: ['camera', 'microphone'],
   });
+  if (!netns) await context.addInitScript(loopbackOnlyICE);
   const page = await context.newPage();
   const foreign = [];
   page.on('request', (req) => {

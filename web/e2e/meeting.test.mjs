@@ -9,6 +9,7 @@ import {
   launchBrowser,
   media,
   newPerson,
+  removeNetns,
   PHONE,
   DESKTOP,
   shot,
@@ -32,6 +33,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  removeNetns();
 });
 
 // The later tests build on the first; when it failed they would only time out.

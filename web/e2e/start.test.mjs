@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DESKTOP, launchBrowser, newPerson, PHONE, shot, startServer } from './harness.mjs';
+import { DESKTOP, launchBrowser, newPerson, PHONE, removeNetns, shot, startServer } from './harness.mjs';
 
 let server;
 let browser;
@@ -16,6 +16,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
+  removeNetns();
 });
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N}_-]{2,63}$/u;
