@@ -156,6 +156,32 @@ test('camera off shows the avatar to the others; on again shows video', async (t
   await waitForVideo(people.Ada.page, 'Grace');
 });
 
+test('switching the microphone in the meeting keeps the sound going', async (t) => {
+  if (needJoined(t)) return;
+  const { page } = people.Ada;
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Settings' });
+  const select = dialog.getByLabel('Microphone', { exact: true });
+  await select.locator('option[value]:not([value=""])').first().waitFor({ state: 'attached' });
+  const options = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
+  if (options.length < 2) {
+    await page.keyboard.press('Escape');
+    return t.skip('only one microphone');
+  }
+  const current = await select.inputValue();
+  const other = options.find((o) => o !== current);
+  const before = await page.evaluate(() => window.__plausch.stats());
+  await select.selectOption(other);
+  await page.waitForTimeout(1500);
+  assert.equal(await select.inputValue(), other);
+  const after = await page.evaluate(() => window.__plausch.stats());
+  assert.ok(after.sent.audioPackets > before.sent.audioPackets + 20, 'audio still sent after replaceTrack');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  // The others still hear Ada: the server still sees her audio level.
+  if (media.toneAudio) await people.Grace.page.locator('figure[aria-label="Ada"][data-speaking="true"]').waitFor({ timeout: 10000 });
+});
+
 test('invite link is copied', async (t) => {
   if (needJoined(t)) return;
   const { page, context } = people.Ada;

@@ -38,18 +38,20 @@ export function mediaErrorKey(err: unknown, kind: 'both' | 'camera' | 'microphon
   return 'device.failed';
 }
 
-function videoConstraints(deviceId: string | undefined): MediaTrackConstraints {
+// A remembered device is "ideal": if it was unplugged, another one is used
+// instead of failing. A device picked in a select right now is "exact".
+type Pick = 'ideal' | 'exact';
+
+function videoConstraints(deviceId: string | undefined, pick: Pick = 'ideal'): MediaTrackConstraints {
   // 720p when the camera has it; the browser scales down under load.
   const c: MediaTrackConstraints = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30, max: 30 } };
-  // "ideal", not "exact": a remembered camera that is unplugged now falls back
-  // to another instead of failing.
-  if (deviceId) c.deviceId = { ideal: deviceId };
+  if (deviceId) c.deviceId = pick === 'exact' ? { exact: deviceId } : { ideal: deviceId };
   return c;
 }
 
-function audioConstraints(deviceId: string | undefined): MediaTrackConstraints {
+function audioConstraints(deviceId: string | undefined, pick: Pick = 'ideal'): MediaTrackConstraints {
   const c: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-  if (deviceId) c.deviceId = { ideal: deviceId };
+  if (deviceId) c.deviceId = pick === 'exact' ? { exact: deviceId } : { ideal: deviceId };
   return c;
 }
 
@@ -159,9 +161,11 @@ export class LocalMedia {
   }
 
   /** Starts the camera (again); returns the new track, or null when it failed. */
-  async startCamera(deviceId = this.prefs.camera): Promise<MediaStreamTrack | null> {
+  async startCamera(deviceId = this.prefs.camera, pick: Pick = 'ideal'): Promise<MediaStreamTrack | null> {
     try {
-      const s = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(deviceId) });
+      // The old camera track goes first: some cameras cannot be opened twice.
+      this.video?.stop();
+      const s = await navigator.mediaDevices.getUserMedia({ video: videoConstraints(deviceId, pick) });
       this.adopt(s);
       this.cameraOn = this.video !== null;
       if (this.problem === 'device.cameraFailed' || this.problem === 'device.notFound') this.problem = null;
@@ -185,7 +189,7 @@ export class LocalMedia {
   async switchMicrophone(deviceId: string): Promise<MediaStreamTrack | null> {
     this.prefs = { ...this.prefs, microphone: deviceId };
     try {
-      const s = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints(deviceId) });
+      const s = await navigator.mediaDevices.getUserMedia({ audio: audioConstraints(deviceId, 'exact') });
       this.adopt(s);
       if (this.audio) this.audio.enabled = this.micOn;
     } catch (err) {
@@ -199,7 +203,7 @@ export class LocalMedia {
   async switchCamera(deviceId: string): Promise<MediaStreamTrack | null> {
     this.prefs = { ...this.prefs, camera: deviceId };
     if (!this.cameraOn) return null;
-    return this.startCamera(deviceId);
+    return this.startCamera(deviceId, 'exact');
   }
 
   /** Remembers the chosen speaker; the UI routes audio elements to it. */

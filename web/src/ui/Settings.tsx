@@ -19,7 +19,20 @@ export function Settings(props: { open: boolean; media: LocalMedia; actions: Dev
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} class="settings" aria-labelledby="settings-title" onClose={props.onClose}>
+    <dialog
+      ref={ref}
+      class="settings"
+      aria-labelledby="settings-title"
+      onClose={props.onClose}
+      onKeyDown={(e) => {
+        // The browser closes a modal dialog on Escape itself, but skips that
+        // in some cases (no user activation since it opened); do it always.
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          props.onClose();
+        }
+      }}
+    >
       <div class="dialog-head">
         <h2 id="settings-title">{t('settings.title')}</h2>
         <button type="button" class="ghost" onClick={props.onClose}>
