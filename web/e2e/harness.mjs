@@ -204,6 +204,7 @@ export async function newPerson(browser, origin, opts = {}) {
   const context = await browser.newContext({
     viewport: opts.viewport ?? DESKTOP,
     locale: opts.locale ?? 'en-US',
+    colorScheme: opts.colorScheme ?? 'light',
     permissions: ['camera', 'microphone'],
   });
   if (!netns) await context.addInitScript(loopbackOnlyICE);

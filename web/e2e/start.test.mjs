@@ -91,6 +91,8 @@ test('a German browser gets German, in the meeting too', async () => {
   await page.getByLabel('Dein Name').fill('Lena');
   await page.getByRole('button', { name: 'Meeting beitreten' }).click();
   await page.getByRole('figure', { name: 'Lena (du)', exact: true }).waitFor();
+  await page.setViewportSize(PHONE);
+  await shot(page, 'meeting-german-phone');
   await page.getByRole('button', { name: 'Mikrofon stummschalten' }).click();
   await page.getByRole('button', { name: 'Stummschaltung aufheben' }).waitFor();
   await page.getByRole('img', { name: 'Mikrofon stummgeschaltet' }).waitFor();
@@ -152,12 +154,23 @@ test('prejoin: name is required and remembered, devices toggle, keyboard works',
   await context.close();
 });
 
-test('start page at phone size', async () => {
+test('start page at phone size, and in dark mode', async () => {
   const { page, context } = await newPerson(browser, server.url, { viewport: PHONE });
   await page.goto(server.url);
   await page.waitForFunction(() => document.querySelector('#meeting-name')?.value !== '');
   await shot(page, 'start-phone');
   await context.close();
+  const dark = await newPerson(browser, server.url, { colorScheme: 'dark', locale: 'de-DE' });
+  await dark.page.goto(server.url);
+  await dark.page.getByLabel('Meeting-Name').fill('x y');
+  await dark.page.getByRole('button', { name: 'Meeting starten' }).click();
+  await dark.page.getByText('Nur Buchstaben').waitFor();
+  await shot(dark.page, 'start-dark-german-desktop');
+  await dark.page.goto(`${server.url}/dunkel`);
+  await dark.page.getByLabel('Dein Name').fill('Nachteule');
+  await dark.page.locator('.preview video').waitFor();
+  await shot(dark.page, 'prejoin-dark-german-desktop');
+  await dark.context.close();
 });
 
 test('without camera and microphone (permission denied) one can still join', async () => {

@@ -199,8 +199,17 @@ export class Call {
   }
 
   async switchCamera(deviceId: string): Promise<void> {
-    const track = await this.opts.media.switchCamera(deviceId);
-    if (track) await this.engine?.replace('camera', track);
+    const m = this.opts.media;
+    const wasOn = m.cameraOn;
+    const track = await m.switchCamera(deviceId);
+    if (!wasOn) return;
+    await this.engine?.replace('camera', track);
+    if (!track) {
+      // The new camera did not start and the old one is stopped: say so.
+      this.opts.notify({ key: 'device.cameraFailed' });
+      this.store.dispatch({ type: 'self', patch: { video: false } });
+      if (this.phase === 'joined') this.sendMedia();
+    }
   }
 
   async switchMicrophone(deviceId: string): Promise<void> {
