@@ -4,7 +4,9 @@ import { render } from 'preact';
 import { detectLang, setLang } from './i18n';
 import { storage } from './storage';
 import { App } from './ui/App';
-import './styles/app.css';
+import './styles/base.css';
+import './styles/pages.css';
+import './styles/meeting.css';
 
 const lang = detectLang(storage.lang(), navigator.languages ?? [navigator.language]);
 setLang(lang);
