@@ -136,8 +136,10 @@ test('prejoin: name is required and remembered, devices toggle, keyboard works',
   await me.getByRole('img', { name: 'Microphone muted' }).waitFor();
   await page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
   await shot(page, 'meeting-alone-desktop');
-  // The settings dialog opens from the keyboard and closes with Escape.
-  await page.getByRole('button', { name: 'Settings' }).focus();
+  // The toolbar works from the keyboard; settings open with Enter and close with Escape.
+  await page.getByRole('button', { name: 'Copy invite link' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Settings');
   await page.keyboard.press('Enter');
   await page.getByRole('dialog', { name: 'Settings' }).waitFor();
   await page.keyboard.press('Escape');

@@ -35,9 +35,21 @@ function ToolButton(props: { label: Key; icon: JSX.Element; off?: boolean; activ
   );
 }
 
+/** Left/Right (and Home/End) move between the buttons, as in any toolbar; Tab works too. */
+function arrowKeys(e: KeyboardEvent): void {
+  const bar = e.currentTarget as HTMLElement;
+  const buttons = Array.from(bar.querySelectorAll<HTMLButtonElement>('button:not(:disabled)'));
+  const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  if (i < 0) return;
+  const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 }[e.key];
+  if (next === undefined) return;
+  e.preventDefault();
+  buttons[(next + buttons.length) % buttons.length]?.focus();
+}
+
 export function Toolbar(p: ToolbarProps): JSX.Element {
   return (
-    <div class="toolbar" role="toolbar" aria-label={t('meeting.controls')}>
+    <div class="toolbar" role="toolbar" aria-label={t('meeting.controls')} onKeyDown={arrowKeys}>
       <div class="tool-group">
         <ToolButton
           label={p.micOn ? 'meeting.mute' : 'meeting.unmute'}
