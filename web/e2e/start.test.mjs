@@ -145,6 +145,23 @@ test('prejoin: name is required and remembered, devices toggle, keyboard works',
   await page.keyboard.press('Escape');
   await page.getByRole('dialog').waitFor({ state: 'hidden' });
   await page.getByRole('button', { name: 'Leave meeting' }).click();
+
+  // Rejoin keeps the choices; joining with the camera off and starting it in
+  // the meeting puts video on the camera m-line that was sent empty.
+  await page.getByRole('button', { name: 'Rejoin' }).click();
+  await me.waitFor();
+  await page.getByRole('button', { name: 'Stop camera' }).click();
+  await me.locator('.avatar').waitFor();
+  await page.getByRole('button', { name: 'Leave meeting' }).click();
+  await page.getByRole('button', { name: 'Rejoin' }).click();
+  await me.locator('.avatar').waitFor();
+  const sent = () => page.evaluate(async () => (await window.__plausch.stats()).sent.videoPackets);
+  await page.getByRole('button', { name: 'Start camera' }).click();
+  await me.locator('video').waitFor();
+  const before = await sent();
+  await page.waitForTimeout(1000);
+  assert.ok((await sent()) > before, 'video is sent after starting the camera in the meeting');
+  await page.getByRole('button', { name: 'Leave meeting' }).click();
   await page.getByRole('button', { name: 'Back to start' }).click();
   await page.getByRole('button', { name: 'Start meeting' }).waitFor();
 

@@ -105,7 +105,11 @@ export function App(): JSX.Element {
       name,
       media,
       notify: notices.push,
-      ended: (ending) => setView((v) => (v.page === 'meeting' && v.call === call ? { page: 'left', room, ending } : v)),
+      ended: (ending) => {
+        // Rejoin keeps the microphone and camera as they were at the end.
+        setLast({ name, audio: media.micOn, video: media.cameraOn });
+        setView((v) => (v.page === 'meeting' && v.call === call ? { page: 'left', room, ending } : v));
+      },
     });
     setView({ page: 'meeting', room, call });
     void call.start();
