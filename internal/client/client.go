@@ -141,6 +141,8 @@ func newAPI(loopback bool) (*webrtc.API, error) {
 	if loopback {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		// Nor answer a browser that checks from a non-loopback address.
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
 	}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})

@@ -75,6 +75,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+		// Nor answer a browser that checks from a non-loopback address.
+		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
 	}
 	if len(cfg.PublicIPs) > 0 {
