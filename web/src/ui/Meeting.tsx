@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call } from '../call';
 import { t } from '../i18n';
 import { audioTracks, gridColumns, tiles, type TileModel } from '../room';
-import { useChanges, useRoom, useSize } from './hooks';
+import { useChanges, useRoom, useSize, useTrack } from './hooks';
 import { Logo, PeopleIcon } from './icons';
 import { LanguageSwitch } from './LanguageSwitch';
 import { NoticeArea, type Notices } from './Notices';
@@ -23,16 +23,7 @@ declare global {
 
 /** Plays one remote audio track, on the chosen speaker where the browser allows. */
 function RemoteAudio(props: { track: MediaStreamTrack; speaker: string }): JSX.Element {
-  const ref = useRef<HTMLAudioElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    el.srcObject = new MediaStream([props.track]);
-    el.play().catch(() => undefined);
-    return () => {
-      el.srcObject = null;
-    };
-  }, [props.track]);
+  const ref = useTrack<HTMLAudioElement>(props.track);
   useEffect(() => {
     const el = ref.current as (HTMLAudioElement & { setSinkId?(id: string): Promise<void> }) | null;
     if (el?.setSinkId && props.speaker) el.setSinkId(props.speaker).catch(() => undefined);

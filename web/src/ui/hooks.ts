@@ -1,6 +1,7 @@
 // Small hooks shared by the components.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { RefObject } from 'preact';
 import type { RoomState, RoomStore } from '../room';
 
 /** Re-renders on every change of the room store. */
@@ -30,4 +31,19 @@ export function useSize(el: HTMLElement | null): { w: number; h: number } {
     return () => ro.disconnect();
   }, [el]);
   return size;
+}
+
+/** A ref for a media element that plays `track`; play() is nudged because autoplay alone can stall after srcObject changes. */
+export function useTrack<T extends HTMLMediaElement>(track: MediaStreamTrack): RefObject<T | null> {
+  const ref = useRef<T>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.srcObject = new MediaStream([track]);
+    el.play().catch(() => undefined);
+    return () => {
+      el.srcObject = null;
+    };
+  }, [track]);
+  return ref;
 }
