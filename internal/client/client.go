@@ -28,6 +28,8 @@ import (
 type Options struct {
 	Name         string
 	Audio, Video bool // announced in join
+	Password     string
+	PublicKey    string // base64url raw P-256 point; empty sends none
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
 	// HTTPClient dials the WebSocket; nil uses the default.
@@ -58,6 +60,14 @@ type Client struct {
 
 // State is what the participant knows; tests wait for conditions on it.
 type State struct {
+	ID           string // set once admitted
+	Role         string
+	Waiting      bool // in the lobby
+	Settings     signal.Settings
+	Knocks       map[string]string // waiting id -> name (moderators)
+	Muted        []signal.Muted
+	Chats        []signal.ChatMessage
+	Relays       []signal.RelayMessage
 	Participants map[string]signal.Participant
 	Speaking     []string
 	Errors       []signal.ErrorMessage
@@ -99,20 +109,32 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 		pubAnswers: make(chan string, 1),
 		senders:    map[string]*webrtc.RTPTransceiver{},
 		changed:    make(chan struct{}),
-		state:      State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{}},
+		state: State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{},
+			Knocks: map[string]string{}},
 	}
 	c.loudness.Store(Silent)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	joined := make(chan string, 1)
+	joined := make(chan entry, 1)
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); c.readLoop(joined) }()
-	if err := c.Send(map[string]any{"type": "join", "room": room, "name": opts.Name, "audio": opts.Audio, "video": opts.Video}); err != nil {
+	join := map[string]any{"type": "join", "room": room, "name": opts.Name, "audio": opts.Audio, "video": opts.Video}
+	if opts.Password != "" {
+		join["password"] = opts.Password
+	}
+	if opts.PublicKey != "" {
+		join["publicKey"] = opts.PublicKey
+	}
+	if err := c.Send(join); err != nil {
 		c.Close()
 		return nil, err
 	}
 	select {
-	case id := <-joined:
-		c.ID = id
+	case e := <-joined:
+		if e.err != nil {
+			c.Close()
+			return nil, e.err
+		}
+		c.ID = e.id // empty while waiting in the lobby
 		return c, nil
 	case <-ctx.Done():
 		st := c.State()
@@ -180,6 +202,13 @@ func (c *Client) State() State {
 		s.Received[k] = &cp
 	}
 	s.Errors = append([]signal.ErrorMessage(nil), c.state.Errors...)
+	s.Knocks = make(map[string]string, len(c.state.Knocks))
+	for k, v := range c.state.Knocks {
+		s.Knocks[k] = v
+	}
+	s.Muted = append([]signal.Muted(nil), c.state.Muted...)
+	s.Chats = append([]signal.ChatMessage(nil), c.state.Chats...)
+	s.Relays = append([]signal.RelayMessage(nil), c.state.Relays...)
 	return s
 }
 
@@ -233,7 +262,18 @@ func (c *Client) Close() {
 	c.wg.Wait()
 }
 
-func (c *Client) readLoop(joined chan<- string) {
+// entry is how a join ended: admitted (id), waiting, or refused.
+type entry struct {
+	id  string
+	err *JoinError
+}
+
+// JoinError is the server's refusal of a join.
+type JoinError struct{ signal.ErrorMessage }
+
+func (e *JoinError) Error() string { return string(e.Code) + ": " + e.Message }
+
+func (c *Client) readLoop(joined chan<- entry) {
 	defer c.cancel()
 	for {
 		_, data, err := c.ws.Read(c.ctx)
@@ -260,6 +300,14 @@ func (c *Client) readLoop(joined chan<- string) {
 type serverMsg struct {
 	Type         string                   `json:"type"`
 	ID           string                   `json:"id"`
+	Role         string                   `json:"role"`
+	Settings     signal.Settings          `json:"settings"`
+	Kind         string                   `json:"kind"`
+	By           string                   `json:"by"`
+	From         string                   `json:"from"`
+	To           string                   `json:"to"`
+	Data         string                   `json:"data"`
+	RetryAfter   int                      `json:"retryAfter"`
 	SDP          string                   `json:"sdp"`
 	Tracks       []signal.SubscribedTrack `json:"tracks"`
 	Participants []signal.Participant     `json:"participants"`
@@ -269,27 +317,57 @@ type serverMsg struct {
 	Message      string                   `json:"message"`
 }
 
-func (c *Client) handle(data []byte, joined chan<- string) error {
+func (c *Client) handle(data []byte, joined chan<- entry) error {
 	var m serverMsg
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("bad server message: %w", err)
 	}
+	tell := func(e entry) {
+		select {
+		case joined <- e:
+		default:
+		}
+	}
 	switch m.Type {
 	case "joined":
 		c.update(func(s *State) {
+			s.ID, s.Role, s.Settings, s.Waiting = m.ID, m.Role, m.Settings, false
 			for _, p := range m.Participants {
 				s.Participants[p.ID] = p
 			}
 		})
-		joined <- m.ID
+		tell(entry{id: m.ID})
+	case "lobby.waiting":
+		c.update(func(s *State) { s.Waiting = true })
+		tell(entry{})
+	case "lobby.knock":
+		c.update(func(s *State) { s.Knocks[m.Participant.ID] = m.Participant.Name })
+	case "lobby.gone":
+		c.update(func(s *State) { delete(s.Knocks, m.ID) })
+	case "room.settings":
+		c.update(func(s *State) { s.Settings = m.Settings })
+	case "muted":
+		c.update(func(s *State) { s.Muted = append(s.Muted, signal.Muted{Kind: m.Kind, By: m.By}) })
+	case "chat":
+		c.update(func(s *State) { s.Chats = append(s.Chats, signal.ChatMessage{From: m.From, To: m.To, Data: m.Data}) })
+	case "relay":
+		c.update(func(s *State) { s.Relays = append(s.Relays, signal.RelayMessage{From: m.From, Data: m.Data}) })
 	case "participant.joined", "participant.updated":
-		c.update(func(s *State) { s.Participants[m.Participant.ID] = m.Participant })
+		c.update(func(s *State) {
+			if m.Participant.ID == s.ID {
+				s.Role = m.Participant.Role // our own role changed
+				return
+			}
+			s.Participants[m.Participant.ID] = m.Participant
+		})
 	case "participant.left":
 		c.update(func(s *State) { delete(s.Participants, m.ID) })
 	case "speaking":
 		c.update(func(s *State) { s.Speaking = m.IDs })
 	case "error":
-		c.update(func(s *State) { s.Errors = append(s.Errors, signal.ErrorMessage{Code: m.Code, Message: m.Message}) })
+		e := signal.ErrorMessage{Code: m.Code, Message: m.Message, RetryAfter: m.RetryAfter}
+		c.update(func(s *State) { s.Errors = append(s.Errors, e) })
+		tell(entry{err: &JoinError{e}}) // only read while joining
 	case "publish.answer":
 		select {
 		case c.pubAnswers <- m.SDP:

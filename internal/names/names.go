@@ -60,6 +60,7 @@ var reserved = map[string]bool{
 	"readyz":               true,
 	"metrics":              true,
 	"manifest.webmanifest": true,
+	"privacy":              true, // the privacy page
 }
 
 // wordsFile holds 1024 distinct common lowercase words, one per line.

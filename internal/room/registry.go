@@ -8,6 +8,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Errors of joining.
@@ -45,8 +47,10 @@ func NewRegistry(cfg Config) *Registry {
 }
 
 // Join puts p into the meeting called name (already canonical), creating the
-// meeting if needed. p's Sink is welcomed with everyone who was there before.
-func (g *Registry) Join(name string, p *Participant) (*Room, error) {
+// meeting if needed, or into its lobby. p's Sink is told which: Welcome or
+// Waiting. password is checked against the meeting's, with attempts (may be
+// nil) as the caller's own attempt budget.
+func (g *Registry) Join(name string, p *Participant, password string, attempts *rate.Limiter) (*Room, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	r, ok := g.rooms[name]
@@ -57,14 +61,33 @@ func (g *Registry) Join(name string, p *Participant) (*Room, error) {
 		r = newRoom(name, g.Hash(name), g.cfg.SpeakingEvery)
 		g.rooms[name] = r
 	}
-	if err := r.join(p, g.cfg.MaxParticipants); err != nil {
-		if !ok {
+	r.mu.Lock()
+	err := r.enterLocked(p, password, attempts, g.cfg.MaxParticipants)
+	empty := r.emptyLocked()
+	r.mu.Unlock()
+	if err != nil {
+		if empty {
 			delete(g.rooms, name)
 			r.close()
 		}
 		return nil, err
 	}
 	return r, nil
+}
+
+// End ends the meeting r for everyone. A new meeting of the same name can
+// start at once.
+func (g *Registry) End(r *Room, by *Participant) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := r.end(by); err != nil {
+		return err
+	}
+	if g.rooms[r.name] == r {
+		delete(g.rooms, r.name)
+		r.close()
+	}
+	return nil
 }
 
 // Leave takes p out of r and forgets r when it is empty.

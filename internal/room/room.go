@@ -1,12 +1,16 @@
-// Package room holds the meetings: who is in which room, their state, and
-// which published tracks each participant receives. It has no networking of
-// its own: participants are reached through a Sink, media through package sfu.
+// Package room holds the meetings: who is in which room, their roles and
+// state, the lobby and password, and which published tracks each participant
+// receives. It has no networking of its own: participants are reached through
+// a Sink, media through package sfu. Every rule about who may do what is
+// enforced here.
 package room
 
 import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"plausch.dev/plausch/internal/sfu"
 )
@@ -15,42 +19,77 @@ import (
 type Info struct {
 	ID, Name             string
 	Audio, Video, Screen bool
+	Moderator            bool
+	PublicKey            string
+	HasKey               bool
 }
+
+// Settings are the meeting's switches.
+type Settings struct{ Password, Lobby bool }
+
+// Welcome is what an admitted participant learns first.
+type Welcome struct {
+	Room      string
+	Moderator bool
+	Settings  Settings
+	Others    []Info
+}
+
+// Reason says why a participant was made to leave.
+type Reason int
+
+// Reasons for Kicked.
+const (
+	Removed Reason = iota // by a moderator
+	Denied                // at the lobby
+	Ended                 // the meeting ended
+)
 
 // Sink delivers room events to one participant. Its methods are called with
 // the room's lock held, so they must only queue and never call the room.
 type Sink interface {
-	// Welcome comes first, with everyone who was already in the meeting.
-	Welcome(room string, others []Info)
+	Welcome(Welcome) // admitted; comes before any other event
+	Waiting()        // in the lobby
 	ParticipantJoined(Info)
 	ParticipantUpdated(Info)
 	ParticipantLeft(id string)
 	Speaking(ids []string)
+	Knock(id, name string) // to moderators
+	KnockGone(id string)   // to moderators
+	SettingsChanged(Settings)
+	Muted(kind, by string)
+	Chat(from, to, data string)
+	Relay(from, data string)
+	Kicked(Reason)
 }
 
-// Participant is one person in a room.
+// Participant is one person in a room, or waiting at its lobby.
 type Participant struct {
-	id   string
-	name string
-	sink Sink
-	sub  *sfu.Subscriber
+	id        string
+	name      string
+	publicKey string
+	sink      Sink
+	sub       *sfu.Subscriber
 
 	// Guarded by the room's mu.
 	audio, video bool
+	moderator    bool
+	hasKey       bool
 	tracks       []*sfu.Track
 }
 
 // NewParticipant describes a participant about to join. sub receives the
-// tracks of everyone else.
-func NewParticipant(id, name string, audio, video bool, sink Sink, sub *sfu.Subscriber) *Participant {
-	return &Participant{id: id, name: name, audio: audio, video: video, sink: sink, sub: sub}
+// tracks of everyone else; publicKey is passed on to the others untouched.
+func NewParticipant(id, name, publicKey string, audio, video, hasKey bool, sink Sink, sub *sfu.Subscriber) *Participant {
+	return &Participant{id: id, name: name, publicKey: publicKey, audio: audio, video: video, hasKey: hasKey, sink: sink, sub: sub}
 }
 
 // ID is the participant's id, unique in its room.
 func (p *Participant) ID() string { return p.id }
 
 func (p *Participant) infoLocked() Info {
-	info := Info{ID: p.id, Name: p.name, Audio: p.audio, Video: p.video}
+	info := Info{ID: p.id, Name: p.name, Audio: p.audio, Video: p.video, Moderator: p.moderator,
+		PublicKey: p.publicKey, HasKey: p.hasKey}
 	for _, t := range p.tracks {
 		if t.Source() == "screen" {
 			info.Screen = true
@@ -59,20 +98,30 @@ func (p *Participant) infoLocked() Info {
 	return info
 }
 
-// Room is one meeting. Lock order: Room.mu, then the sfu's own locks.
+// Room is one meeting. Lock order: Registry.mu, Room.mu, then the sfu's.
 type Room struct {
 	name string
 	hash string
 
+	attempts *rate.Limiter // password attempts on this meeting
+
 	mu       sync.Mutex
-	parts    []*Participant // in order of arrival
+	parts    []*Participant // admitted, in order of arrival
+	waiting  []*Participant // in the lobby, in order of arrival
+	password []byte         // HMAC of the password, nil if none
+	salt     [16]byte
+	lobby    bool
 	speaking []string
 	stop     chan struct{}
 	done     chan struct{}
 }
 
 func newRoom(name, hash string, speakingEvery time.Duration) *Room {
-	r := &Room{name: name, hash: hash, stop: make(chan struct{}), done: make(chan struct{})}
+	r := &Room{
+		name: name, hash: hash,
+		attempts: rate.NewLimiter(rate.Every(time.Minute/meetingAttemptsPerMinute), meetingAttemptsPerMinute),
+		stop:     make(chan struct{}), done: make(chan struct{}),
+	}
 	go r.detectSpeakers(speakingEvery)
 	return r
 }
@@ -83,22 +132,22 @@ func (r *Room) Name() string { return r.name }
 // Hash is a short salted hash of the name, for logs.
 func (r *Room) Hash() string { return r.hash }
 
-// join adds p and subscribes it to every track already published, under one
-// lock with TrackPublished, so a joiner never misses a track whatever the
-// interleaving.
-func (r *Room) join(p *Participant, max int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if max > 0 && len(r.parts) >= max {
-		return ErrRoomFull
-	}
+func (r *Room) settingsLocked() Settings {
+	return Settings{Password: r.password != nil, Lobby: r.lobby}
+}
+
+// admitLocked adds p to the meeting and subscribes it to every track already
+// published. TrackPublished runs under the same lock, so an admitted
+// participant never misses a track whatever the interleaving.
+func (r *Room) admitLocked(p *Participant) {
+	p.moderator = len(r.parts) == 0
 	others := make([]Info, 0, len(r.parts))
 	for _, o := range r.parts {
 		others = append(others, o.infoLocked())
 	}
 	// Welcome before any track: the subscribe offers that AddTrack starts
 	// must reach the participant after it knows it has joined.
-	p.sink.Welcome(r.name, others)
+	p.sink.Welcome(Welcome{Room: r.name, Moderator: p.moderator, Settings: r.settingsLocked(), Others: others})
 	for _, o := range r.parts {
 		for _, t := range o.tracks {
 			// Fails only when p's connection is already closing.
@@ -110,25 +159,44 @@ func (r *Room) join(p *Participant, max int) error {
 		o.sink.ParticipantJoined(info)
 	}
 	r.parts = append(r.parts, p)
-	return nil
 }
 
-// leave removes p and tells the others. It reports whether the room is empty.
+// leave removes p, admitted or waiting. It reports whether the room is empty.
 func (r *Room) leave(p *Participant) (empty bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if i := slices.Index(r.waiting, p); i >= 0 {
+		r.waiting = slices.Delete(r.waiting, i, i+1)
+		r.tellModeratorsLocked(func(m Sink) { m.KnockGone(p.id) })
+	}
+	r.dropLocked(p)
+	if len(r.parts) == 0 {
+		// Nobody is left to admit those waiting: the meeting is over.
+		for _, w := range r.waiting {
+			w.sink.Kicked(Ended)
+		}
+		r.waiting = nil
+	}
+	return len(r.parts) == 0
+}
+
+// dropLocked takes p out of the meeting, tells the others, and makes sure a
+// moderator remains.
+func (r *Room) dropLocked(p *Participant) {
 	i := slices.Index(r.parts, p)
 	if i < 0 {
-		return len(r.parts) == 0
+		return
 	}
 	r.parts = slices.Delete(r.parts, i, i+1)
 	for _, o := range r.parts {
 		o.sink.ParticipantLeft(p.id)
 	}
-	return len(r.parts) == 0
+	if p.moderator && len(r.parts) > 0 && !slices.ContainsFunc(r.parts, func(o *Participant) bool { return o.moderator }) {
+		r.makeModeratorLocked(r.parts[0]) // the longest present
+	}
 }
 
-func (r *Room) emptyLocked() bool { return len(r.parts) == 0 }
+func (r *Room) emptyLocked() bool { return len(r.parts) == 0 && len(r.waiting) == 0 }
 
 func (r *Room) close() {
 	close(r.stop)
@@ -143,6 +211,7 @@ func (r *Room) TrackPublished(p *Participant, t *sfu.Track) {
 		return
 	}
 	p.tracks = append(p.tracks, t)
+	applyMedia(p)
 	for _, o := range r.parts {
 		if o != p {
 			_ = o.sub.AddTrack(t)
@@ -175,7 +244,32 @@ func (r *Room) SetMedia(p *Participant, audio, video bool) {
 		return
 	}
 	p.audio, p.video = audio, video
+	applyMedia(p)
 	r.broadcastUpdateLocked(p)
+}
+
+// SetHasKey records that p now holds (or lost) the meeting key.
+func (r *Room) SetHasKey(p *Participant, has bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.hasKey == has {
+		return
+	}
+	p.hasKey = has
+	r.broadcastUpdateLocked(p)
+}
+
+// applyMedia forwards only what p has switched on: a muted microphone or a
+// stopped camera is not forwarded, whatever p's client sends.
+func applyMedia(p *Participant) {
+	for _, t := range p.tracks {
+		switch t.Source() {
+		case "microphone":
+			t.SetPaused(!p.audio)
+		case "camera":
+			t.SetPaused(!p.video)
+		}
+	}
 }
 
 func (r *Room) broadcastUpdateLocked(p *Participant) {

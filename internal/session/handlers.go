@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"math"
 
 	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
@@ -14,12 +15,24 @@ import (
 
 // handlers has one function per client message type.
 var handlers = map[string]func(*Session, signal.Message) error{
-	"join":             handle((*Session).onJoin),
-	"publish.offer":    handle((*Session).onPublishOffer),
-	"subscribe.answer": handle((*Session).onSubscribeAnswer),
-	"candidate":        handle((*Session).onCandidate),
-	"media":            handle((*Session).onMedia),
-	"leave":            handle((*Session).onLeave),
+	"join":               handle((*Session).onJoin),
+	"publish.offer":      handle((*Session).onPublishOffer),
+	"subscribe.answer":   handle((*Session).onSubscribeAnswer),
+	"candidate":          handle((*Session).onCandidate),
+	"media":              handle((*Session).onMedia),
+	"leave":              handle((*Session).onLeave),
+	"key.status":         handle((*Session).onKeyStatus),
+	"chat":               handle((*Session).onChat),
+	"relay":              handle((*Session).onRelay),
+	"room.password":      handle((*Session).onRoomPassword),
+	"room.lobby":         handle((*Session).onRoomLobby),
+	"lobby.admit":        handle((*Session).onLobbyAdmit),
+	"lobby.deny":         handle((*Session).onLobbyDeny),
+	"participant.mute":   handle((*Session).onParticipantMute),
+	"room.mute":          handle((*Session).onRoomMute),
+	"participant.remove": handle((*Session).onParticipantRemove),
+	"participant.grant":  handle((*Session).onParticipantGrant),
+	"room.end":           handle((*Session).onRoomEnd),
 }
 
 func handle[T signal.Message](f func(*Session, T) error) func(*Session, signal.Message) error {
@@ -45,7 +58,7 @@ func (s *Session) onJoin(m *signal.Join) error {
 	if err != nil {
 		return err
 	}
-	part := room.NewParticipant(s.id, name, m.Audio, m.Video, s, sub)
+	part := room.NewParticipant(s.id, name, m.PublicKey, m.Audio, m.Video, m.HasKey, s, sub)
 	pub, err := s.cfg.Engine.NewPublisher(sfu.PublisherParams{
 		Label:        s.id,
 		OnTrack:      func(t *sfu.Track) { s.room.TrackPublished(part, t) },
@@ -56,23 +69,41 @@ func (s *Session) onJoin(m *signal.Join) error {
 		_ = sub.Close()
 		return err
 	}
-	r, err := s.cfg.Registry.Join(roomName, part)
-	switch {
-	case errors.Is(err, room.ErrRoomFull):
-		err = &signal.Error{Code: signal.CodeRoomFull, Message: "this meeting is full", Fatal: true}
-	case errors.Is(err, room.ErrServerFull):
-		err = &signal.Error{Code: signal.CodeServerFull, Message: "this server cannot host another meeting now", Fatal: true}
-	}
+	// Set before joining: once in the room, a moderator may remove this
+	// participant (closeMedia) from another goroutine.
+	s.pub, s.sub = pub, sub
+	r, err := s.cfg.Registry.Join(roomName, part, m.Password, s.attempts)
 	if err != nil {
-		_ = pub.Close()
-		_ = sub.Close()
-		return err
+		s.closeMedia()
+		s.pub, s.sub = nil, nil
+		return joinError(err)
 	}
-	s.room, s.part, s.pub, s.sub = r, part, pub, sub
+	s.room, s.part = r, part
 	s.joined.Store(true)
 	s.log = s.log.With("room", r.Hash())
-	s.log.Info("joined")
+	s.log.Info("joined", "admitted", s.admitted.Load())
 	return nil
+}
+
+func joinError(err error) error {
+	var tooMany *room.TooManyAttemptsError
+	switch {
+	case errors.Is(err, room.ErrRoomFull):
+		return &signal.Error{Code: signal.CodeRoomFull, Message: "this meeting is full", Fatal: true}
+	case errors.Is(err, room.ErrLobbyFull):
+		return &signal.Error{Code: signal.CodeRoomFull, Message: "too many people are waiting to get into this meeting", Fatal: true}
+	case errors.Is(err, room.ErrServerFull):
+		return &signal.Error{Code: signal.CodeServerFull, Message: "this server cannot host another meeting now", Fatal: true}
+	case errors.Is(err, room.ErrPasswordRequired):
+		return signal.Errorf(signal.CodePasswordRequired, "this meeting has a password")
+	case errors.Is(err, room.ErrWrongPassword):
+		return signal.Errorf(signal.CodeWrongPassword, "wrong password")
+	case errors.As(err, &tooMany):
+		secs := int(math.Ceil(tooMany.RetryAfter.Seconds()))
+		return &signal.Error{Code: signal.CodeTooManyAttempts, RetryAfter: secs,
+			Message: "too many password attempts, try again in " + itoa(secs) + " s"}
+	}
+	return err
 }
 
 func (s *Session) onPublishOffer(m *signal.PublishOffer) error {
@@ -118,6 +149,66 @@ func (s *Session) onLeave(*signal.Leave) error {
 	return nil
 }
 
+func (s *Session) onKeyStatus(m *signal.KeyStatus) error {
+	s.room.SetHasKey(s.part, m.HasKey)
+	return nil
+}
+
+func (s *Session) onChat(m *signal.Chat) error {
+	return roomError(s.room.Chat(s.part, m.To, m.Data))
+}
+
+func (s *Session) onRelay(m *signal.Relay) error {
+	return roomError(s.room.Relay(s.part, m.To, m.Data))
+}
+
+func (s *Session) onRoomPassword(m *signal.RoomPassword) error {
+	return roomError(s.room.SetPassword(s.part, m.Password))
+}
+
+func (s *Session) onRoomLobby(m *signal.RoomLobby) error {
+	return roomError(s.room.SetLobby(s.part, m.Enabled))
+}
+
+func (s *Session) onLobbyAdmit(m *signal.LobbyAdmit) error {
+	return roomError(s.room.Admit(s.part, m.ID))
+}
+
+func (s *Session) onLobbyDeny(m *signal.LobbyDeny) error {
+	return roomError(s.room.Deny(s.part, m.ID))
+}
+
+func (s *Session) onParticipantMute(m *signal.ParticipantMute) error {
+	return roomError(s.room.Mute(s.part, m.ID, m.Kind))
+}
+
+func (s *Session) onRoomMute(m *signal.RoomMute) error {
+	return roomError(s.room.MuteAll(s.part, m.Kind))
+}
+
+func (s *Session) onParticipantRemove(m *signal.ParticipantRemove) error {
+	return roomError(s.room.Remove(s.part, m.ID))
+}
+
+func (s *Session) onParticipantGrant(m *signal.ParticipantGrant) error {
+	return roomError(s.room.Grant(s.part, m.ID))
+}
+
+func (s *Session) onRoomEnd(*signal.RoomEnd) error {
+	return roomError(s.cfg.Registry.End(s.room, s.part))
+}
+
+// roomError maps the room's refusals to what the client is told.
+func roomError(err error) error {
+	switch {
+	case errors.Is(err, room.ErrForbidden):
+		return signal.Errorf(signal.CodeForbidden, "only a moderator may do this")
+	case errors.Is(err, room.ErrNotFound):
+		return signal.Errorf(signal.CodeNotFound, "no such participant in this meeting")
+	}
+	return err
+}
+
 // mediaError maps the sfu's errors to what the client is told.
 func mediaError(err error) error {
 	switch {
@@ -141,43 +232,4 @@ func (s *Session) sendSubscribeOffer(sdp string, tracks []sfu.OfferedTrack) {
 		msg.Tracks[i] = signal.SubscribedTrack{Mid: t.Mid, Participant: t.Publisher, Source: t.Source, Kind: t.Kind}
 	}
 	s.send(msg)
-}
-
-// The room.Sink methods: called under the room's lock, they only queue.
-
-// Welcome implements room.Sink.
-func (s *Session) Welcome(roomName string, others []room.Info) {
-	msg := signal.Joined{ID: s.id, Room: roomName, ICEServers: s.cfg.ICEServers, Participants: make([]signal.Participant, len(others))}
-	if msg.ICEServers == nil {
-		msg.ICEServers = []signal.ICEServer{}
-	}
-	for i, o := range others {
-		msg.Participants[i] = participant(o)
-	}
-	s.send(msg)
-}
-
-// ParticipantJoined implements room.Sink.
-func (s *Session) ParticipantJoined(i room.Info) {
-	s.send(signal.ParticipantJoined{Participant: participant(i)})
-}
-
-// ParticipantUpdated implements room.Sink.
-func (s *Session) ParticipantUpdated(i room.Info) {
-	s.send(signal.ParticipantUpdated{Participant: participant(i)})
-}
-
-// ParticipantLeft implements room.Sink.
-func (s *Session) ParticipantLeft(id string) { s.send(signal.ParticipantLeft{ID: id}) }
-
-// Speaking implements room.Sink.
-func (s *Session) Speaking(ids []string) {
-	if ids == nil {
-		ids = []string{}
-	}
-	s.send(signal.Speaking{IDs: ids})
-}
-
-func participant(i room.Info) signal.Participant {
-	return signal.Participant{ID: i.ID, Name: i.Name, Audio: i.Audio, Video: i.Video, Screen: i.Screen}
 }

@@ -25,6 +25,10 @@ import (
 // protocol; the close reason says how.
 const CloseProtocolError websocket.StatusCode = 4000
 
+// CloseRemoved closes the connection of someone removed, turned away at the
+// lobby, or whose meeting ended; the error before it says which.
+const CloseRemoved websocket.StatusCode = 4001
+
 // Config is shared by all sessions of a server.
 type Config struct {
 	Registry   *room.Registry
@@ -78,7 +82,10 @@ type Session struct {
 	limiter *rate.Limiter
 	strikes int
 
-	joined   atomic.Bool
+	joined   atomic.Bool // in a room, admitted or waiting
+	admitted atomic.Bool // past the lobby
+	kicked   atomic.Bool // removed, denied or the meeting ended
+	attempts *rate.Limiter
 	out      chan outMsg
 	done     chan struct{} // closed when the session ends
 	failOnce sync.Once
@@ -94,12 +101,13 @@ type Session struct {
 // goroutine it started has stopped and the participant has left its room.
 func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
 	s := &Session{
-		cfg:     cfg,
-		conn:    conn,
-		id:      newID(),
-		limiter: rate.NewLimiter(cfg.Rate, cfg.Burst),
-		out:     make(chan outMsg, cfg.QueueLength),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		conn:     conn,
+		id:       newID(),
+		limiter:  rate.NewLimiter(cfg.Rate, cfg.Burst),
+		attempts: room.NewAttemptLimiter(),
+		out:      make(chan outMsg, cfg.QueueLength),
+		done:     make(chan struct{}),
 	}
 	s.log = cfg.Log.With("participant", s.id)
 	conn.SetReadLimit(signal.HardMaxMessageBytes)
@@ -162,20 +170,33 @@ func (s *Session) readLoop(ctx context.Context) {
 	}
 }
 
+// forgivable errors are what an honest client meets too (a mistyped
+// password, a moderator action on someone who just left, a role that just
+// changed); they do not count towards disconnecting it. Password guessing
+// has its own budget.
+var forgivable = map[signal.Code]bool{
+	signal.CodePasswordRequired: true,
+	signal.CodeWrongPassword:    true,
+	signal.CodeForbidden:        true,
+	signal.CodeNotFound:         true,
+}
+
 // reject tells the client what was wrong; false means the session must end.
 func (s *Session) reject(e *signal.Error) bool {
 	s.log.Debug("client error", "code", e.Code, "msg", e.Message)
-	s.strikes++
+	if !forgivable[e.Code] {
+		s.strikes++
+	}
 	if e.Fatal || s.strikes >= s.cfg.MaxStrikes {
 		reason := e.Message
 		if !e.Fatal {
 			reason = "too many bad messages, last: " + e.Message
 		}
-		s.send(signal.ErrorMessage{Code: e.Code, Message: e.Message})
+		s.send(signal.ErrorMessage{Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter})
 		s.closeWith(CloseProtocolError, reason)
 		return false
 	}
-	s.send(signal.ErrorMessage{Code: e.Code, Message: e.Message})
+	s.send(signal.ErrorMessage{Code: e.Code, Message: e.Message, RetryAfter: e.RetryAfter})
 	return true
 }
 
@@ -185,8 +206,14 @@ func (s *Session) dispatch(data []byte) *signal.Error {
 		return signal.AsError(err)
 	}
 	h := handlers[msg.Type()]
-	if msg.Type() != "join" && s.part == nil {
+	switch {
+	case s.kicked.Load():
+		return nil // on the way out: nothing more is done
+	case msg.Type() == "join" || msg.Type() == "leave":
+	case s.part == nil:
 		return signal.Errorf(signal.CodeOutOfOrder, "%s before join", msg.Type())
+	case !s.admitted.Load():
+		return signal.Errorf(signal.CodeOutOfOrder, "%s while waiting in the lobby", msg.Type())
 	}
 	if err := h(s, msg); err != nil {
 		if e := signal.AsError(err); e.Code != signal.CodeInternal {
@@ -277,6 +304,11 @@ func (s *Session) leave() {
 		s.cfg.Registry.Leave(s.room, s.part)
 		s.log.Info("left")
 	}
+	s.closeMedia()
+}
+
+// closeMedia ends both peer connections; it may run more than once.
+func (s *Session) closeMedia() {
 	if s.pub != nil {
 		_ = s.pub.Close()
 	}

@@ -33,6 +33,7 @@ type Track struct {
 	mu     sync.Mutex
 	closed bool
 
+	paused          atomic.Bool  // not forwarded (muted by the room)
 	lastKeyframeReq atomic.Int64 // unix nanos
 	level           atomic.Int32 // smoothed audio level, 0 (silence) .. 127 (loud), <<8 fixed point
 	packets         atomic.Uint64
@@ -60,6 +61,15 @@ func (t *Track) Done() <-chan struct{} { return t.done }
 // AudioLevel is the recent loudness, 0 (silence) to 127 (loudest), from the
 // RFC 6464 header extension; 0 for video or when the extension is missing.
 func (t *Track) AudioLevel() int { return int(t.level.Load() >> 8) }
+
+// SetPaused stops or resumes forwarding. The room pauses the tracks of a
+// muted participant, so muting holds whatever that participant's client
+// does. Resumed video starts with a keyframe.
+func (t *Track) SetPaused(paused bool) {
+	if t.paused.Swap(paused) && !paused {
+		t.RequestKeyframe()
+	}
+}
 
 // RequestKeyframe asks the publisher for a keyframe, at most once per
 // keyframeInterval.
@@ -133,6 +143,9 @@ func (t *Track) forward(pkt *rtp.Packet) {
 	t.packets.Add(1)
 	if t.levelExt != 0 {
 		t.observeLevel(pkt)
+	}
+	if t.paused.Load() {
+		return
 	}
 	for _, d := range t.loadDowns() {
 		d.write(pkt)

@@ -21,11 +21,26 @@ func Encode(m Outbound) []byte {
 
 // Participant is what others know of a participant.
 type Participant struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Audio  bool   `json:"audio"`
-	Video  bool   `json:"video"`
-	Screen bool   `json:"screen"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Audio     bool   `json:"audio"`
+	Video     bool   `json:"video"`
+	Screen    bool   `json:"screen"`
+	Role      string `json:"role"`
+	PublicKey string `json:"publicKey"`
+	HasKey    bool   `json:"hasKey"`
+}
+
+// Roles.
+const (
+	RoleModerator   = "moderator"
+	RoleParticipant = "participant"
+)
+
+// Settings are the meeting's switches; the password itself is never sent.
+type Settings struct {
+	Password bool `json:"password"`
+	Lobby    bool `json:"lobby"`
 }
 
 // ICEServer is an operator-configured STUN or TURN server.
@@ -39,6 +54,8 @@ type ICEServer struct {
 type Joined struct {
 	ID           string        `json:"id"`
 	Room         string        `json:"room"`
+	Role         string        `json:"role"`
+	Settings     Settings      `json:"settings"`
 	ICEServers   []ICEServer   `json:"iceServers"`
 	Participants []Participant `json:"participants"`
 }
@@ -84,8 +101,52 @@ type Speaking struct {
 
 // ErrorMessage reports a problem with the client's last message.
 type ErrorMessage struct {
-	Code    Code   `json:"code"`
-	Message string `json:"message"`
+	Code       Code   `json:"code"`
+	Message    string `json:"message"`
+	RetryAfter int    `json:"retryAfter,omitempty"`
+}
+
+// LobbyWaiting tells a newcomer to wait for a moderator.
+type LobbyWaiting struct{}
+
+// Knocker is someone waiting in the lobby.
+type Knocker struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// LobbyKnock tells moderators that someone waits.
+type LobbyKnock struct {
+	Participant Knocker `json:"participant"`
+}
+
+// LobbyGone tells moderators that someone no longer waits.
+type LobbyGone struct {
+	ID string `json:"id"`
+}
+
+// RoomSettings announces changed settings.
+type RoomSettings struct {
+	Settings Settings `json:"settings"`
+}
+
+// Muted tells a participant that a moderator muted it.
+type Muted struct {
+	Kind string `json:"kind"`
+	By   string `json:"by"`
+}
+
+// ChatMessage relays an end-to-end encrypted chat message.
+type ChatMessage struct {
+	From string `json:"from"`
+	To   string `json:"to,omitempty"`
+	Data string `json:"data"`
+}
+
+// RelayMessage relays opaque data from another participant.
+type RelayMessage struct {
+	From string `json:"from"`
+	Data string `json:"data"`
 }
 
 func (Joined) outboundType() string             { return "joined" }
@@ -96,3 +157,10 @@ func (ParticipantUpdated) outboundType() string { return "participant.updated" }
 func (ParticipantLeft) outboundType() string    { return "participant.left" }
 func (Speaking) outboundType() string           { return "speaking" }
 func (ErrorMessage) outboundType() string       { return "error" }
+func (LobbyWaiting) outboundType() string       { return "lobby.waiting" }
+func (LobbyKnock) outboundType() string         { return "lobby.knock" }
+func (LobbyGone) outboundType() string          { return "lobby.gone" }
+func (RoomSettings) outboundType() string       { return "room.settings" }
+func (Muted) outboundType() string              { return "muted" }
+func (ChatMessage) outboundType() string        { return "chat" }
+func (RelayMessage) outboundType() string       { return "relay" }

@@ -4,9 +4,12 @@
 package signal
 
 import (
+	"crypto/ecdh"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Limits of a single client message. The server enforces MaxMessageBytes with
@@ -18,6 +21,10 @@ const (
 	maxTracks           = 8
 	maxFieldBytes       = 256
 	maxCandidateBytes   = 1024
+	maxChatBytes        = 16 << 10
+	maxRelayBytes       = 4 << 10
+	maxPasswordRunes    = 128
+	maxIDBytes          = 32
 )
 
 // Code is a machine-readable error code sent to clients.
@@ -37,13 +44,23 @@ const (
 	CodeRoomFull    Code = "room_full"
 	CodeServerFull  Code = "server_full"
 	CodeInternal    Code = "internal"
+
+	CodePasswordRequired Code = "password_required"
+	CodeWrongPassword    Code = "wrong_password"
+	CodeTooManyAttempts  Code = "too_many_attempts"
+	CodeForbidden        Code = "forbidden"
+	CodeNotFound         Code = "not_found"
+	CodeDenied           Code = "denied"
+	CodeRemoved          Code = "removed"
+	CodeEnded            Code = "ended"
 )
 
 // Error is a problem to report to the client. Fatal errors end the connection.
 type Error struct {
-	Code    Code
-	Message string
-	Fatal   bool
+	Code       Code
+	Message    string
+	Fatal      bool
+	RetryAfter int // seconds, for CodeTooManyAttempts
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
@@ -82,10 +99,15 @@ type Message interface{ Type() string }
 
 // Join is the first message of every connection.
 type Join struct {
-	Room  string
-	Name  string
-	Audio bool
-	Video bool
+	Room     string
+	Name     string
+	Audio    bool
+	Video    bool
+	Password string
+	// PublicKey is the participant's raw P-256 ECDH public key, checked to
+	// be a valid point; the server only passes it on.
+	PublicKey string
+	HasKey    bool
 }
 
 // PublishOffer carries an SDP offer for the publish connection.
@@ -123,6 +145,44 @@ type Media struct{ Audio, Video bool }
 // Leave ends the participant's session.
 type Leave struct{}
 
+// KeyStatus says the participant now holds the meeting key.
+type KeyStatus struct{ HasKey bool }
+
+// Chat is an end-to-end encrypted message, opaque to the server; To is
+// empty for everyone.
+type Chat struct{ To, Data string }
+
+// Relay is opaque data for one participant (the key exchange).
+type Relay struct{ To, Data string }
+
+// RoomPassword sets the meeting password; empty removes it.
+type RoomPassword struct{ Password string }
+
+// RoomLobby switches the lobby on or off.
+type RoomLobby struct{ Enabled bool }
+
+// LobbyAdmit lets a waiting person in.
+type LobbyAdmit struct{ ID string }
+
+// LobbyDeny turns a waiting person away.
+type LobbyDeny struct{ ID string }
+
+// ParticipantMute mutes someone's microphone (Kind "audio") or stops their
+// camera ("video").
+type ParticipantMute struct{ ID, Kind string }
+
+// RoomMute mutes everyone else.
+type RoomMute struct{ Kind string }
+
+// ParticipantRemove removes someone from the meeting.
+type ParticipantRemove struct{ ID string }
+
+// ParticipantGrant makes someone a moderator.
+type ParticipantGrant struct{ ID string }
+
+// RoomEnd ends the meeting for everyone.
+type RoomEnd struct{}
+
 // Type implements Message.
 func (*Join) Type() string { return "join" }
 
@@ -141,6 +201,42 @@ func (*Media) Type() string { return "media" }
 // Type implements Message.
 func (*Leave) Type() string { return "leave" }
 
+// Type implements Message.
+func (*KeyStatus) Type() string { return "key.status" }
+
+// Type implements Message.
+func (*Chat) Type() string { return "chat" }
+
+// Type implements Message.
+func (*Relay) Type() string { return "relay" }
+
+// Type implements Message.
+func (*RoomPassword) Type() string { return "room.password" }
+
+// Type implements Message.
+func (*RoomLobby) Type() string { return "room.lobby" }
+
+// Type implements Message.
+func (*LobbyAdmit) Type() string { return "lobby.admit" }
+
+// Type implements Message.
+func (*LobbyDeny) Type() string { return "lobby.deny" }
+
+// Type implements Message.
+func (*ParticipantMute) Type() string { return "participant.mute" }
+
+// Type implements Message.
+func (*RoomMute) Type() string { return "room.mute" }
+
+// Type implements Message.
+func (*ParticipantRemove) Type() string { return "participant.remove" }
+
+// Type implements Message.
+func (*ParticipantGrant) Type() string { return "participant.grant" }
+
+// Type implements Message.
+func (*RoomEnd) Type() string { return "room.end" }
+
 // inbound is the union of all client message fields, so a message is parsed
 // once and then checked by the function for its type.
 type inbound struct {
@@ -153,15 +249,35 @@ type inbound struct {
 	Tracks    []PublishedTrack `json:"tracks"`
 	PC        string           `json:"pc"`
 	Candidate *ICECandidate    `json:"candidate"`
+	Password  *string          `json:"password"`
+	PublicKey string           `json:"publicKey"`
+	HasKey    *bool            `json:"hasKey"`
+	To        string           `json:"to"`
+	Data      string           `json:"data"`
+	Enabled   *bool            `json:"enabled"`
+	ID        string           `json:"id"`
+	Kind      string           `json:"kind"`
 }
 
 var decoders = map[string]func(*inbound) (Message, error){
-	"join":             decodeJoin,
-	"publish.offer":    decodePublishOffer,
-	"subscribe.answer": decodeSubscribeAnswer,
-	"candidate":        decodeCandidate,
-	"media":            decodeMedia,
-	"leave":            func(*inbound) (Message, error) { return &Leave{}, nil },
+	"join":               decodeJoin,
+	"publish.offer":      decodePublishOffer,
+	"subscribe.answer":   decodeSubscribeAnswer,
+	"candidate":          decodeCandidate,
+	"media":              decodeMedia,
+	"leave":              func(*inbound) (Message, error) { return &Leave{}, nil },
+	"key.status":         decodeKeyStatus,
+	"chat":               decodeChat,
+	"relay":              decodeRelay,
+	"room.password":      decodeRoomPassword,
+	"room.lobby":         decodeRoomLobby,
+	"lobby.admit":        withID(func(id string) Message { return &LobbyAdmit{ID: id} }),
+	"lobby.deny":         withID(func(id string) Message { return &LobbyDeny{ID: id} }),
+	"participant.mute":   decodeParticipantMute,
+	"room.mute":          decodeRoomMute,
+	"participant.remove": withID(func(id string) Message { return &ParticipantRemove{ID: id} }),
+	"participant.grant":  withID(func(id string) Message { return &ParticipantGrant{ID: id} }),
+	"room.end":           func(*inbound) (Message, error) { return &RoomEnd{}, nil },
 }
 
 // Decode parses and validates one client message. Errors are *Error.
@@ -190,7 +306,102 @@ func decodeJoin(in *inbound) (Message, error) {
 	if in.Name == "" || len(in.Name) > maxFieldBytes {
 		return nil, Errorf(CodeInvalid, "join needs a name of 1 to %d bytes", maxFieldBytes)
 	}
-	return &Join{Room: in.Room, Name: in.Name, Audio: deref(in.Audio), Video: deref(in.Video)}, nil
+	j := &Join{Room: in.Room, Name: in.Name, Audio: deref(in.Audio), Video: deref(in.Video), HasKey: deref(in.HasKey)}
+	if in.Password != nil {
+		if utf8.RuneCountInString(*in.Password) > maxPasswordRunes {
+			return nil, Errorf(CodeInvalid, "password longer than %d characters", maxPasswordRunes)
+		}
+		j.Password = *in.Password
+	}
+	if in.PublicKey != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(in.PublicKey)
+		if err == nil {
+			_, err = ecdh.P256().NewPublicKey(raw)
+		}
+		if err != nil {
+			return nil, Errorf(CodeInvalid, "publicKey is not a base64url P-256 point")
+		}
+		j.PublicKey = in.PublicKey
+	}
+	return j, nil
+}
+
+func decodeKeyStatus(in *inbound) (Message, error) {
+	if in.HasKey == nil {
+		return nil, Errorf(CodeInvalid, "key.status needs hasKey")
+	}
+	return &KeyStatus{HasKey: *in.HasKey}, nil
+}
+
+func decodeChat(in *inbound) (Message, error) {
+	if in.Data == "" || len(in.Data) > maxChatBytes || !isBase64URL(in.Data) {
+		return nil, Errorf(CodeInvalid, "chat needs data: base64url, at most %d bytes", maxChatBytes)
+	}
+	if len(in.To) > maxIDBytes {
+		return nil, Errorf(CodeInvalid, "chat to: not a participant id")
+	}
+	return &Chat{To: in.To, Data: in.Data}, nil
+}
+
+func decodeRelay(in *inbound) (Message, error) {
+	if in.To == "" || len(in.To) > maxIDBytes {
+		return nil, Errorf(CodeInvalid, "relay needs a participant id in to")
+	}
+	if in.Data == "" || len(in.Data) > maxRelayBytes {
+		return nil, Errorf(CodeInvalid, "relay needs data of at most %d bytes", maxRelayBytes)
+	}
+	return &Relay{To: in.To, Data: in.Data}, nil
+}
+
+func decodeRoomPassword(in *inbound) (Message, error) {
+	if in.Password == nil || utf8.RuneCountInString(*in.Password) > maxPasswordRunes {
+		return nil, Errorf(CodeInvalid, "room.password needs a password of at most %d characters (empty removes it)", maxPasswordRunes)
+	}
+	return &RoomPassword{Password: *in.Password}, nil
+}
+
+func decodeRoomLobby(in *inbound) (Message, error) {
+	if in.Enabled == nil {
+		return nil, Errorf(CodeInvalid, "room.lobby needs enabled")
+	}
+	return &RoomLobby{Enabled: *in.Enabled}, nil
+}
+
+func decodeParticipantMute(in *inbound) (Message, error) {
+	if in.ID == "" || len(in.ID) > maxIDBytes {
+		return nil, Errorf(CodeInvalid, "participant.mute needs an id")
+	}
+	if in.Kind != "audio" && in.Kind != "video" {
+		return nil, Errorf(CodeInvalid, "kind must be audio or video")
+	}
+	return &ParticipantMute{ID: in.ID, Kind: in.Kind}, nil
+}
+
+func decodeRoomMute(in *inbound) (Message, error) {
+	if in.Kind != "audio" && in.Kind != "video" {
+		return nil, Errorf(CodeInvalid, "kind must be audio or video")
+	}
+	return &RoomMute{Kind: in.Kind}, nil
+}
+
+// withID decodes the messages that carry only a participant id.
+func withID(build func(string) Message) func(*inbound) (Message, error) {
+	return func(in *inbound) (Message, error) {
+		if in.ID == "" || len(in.ID) > maxIDBytes {
+			return nil, Errorf(CodeInvalid, "%s needs a participant id", in.Type)
+		}
+		return build(in.ID), nil
+	}
+}
+
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func decodePublishOffer(in *inbound) (Message, error) {

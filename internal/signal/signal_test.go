@@ -60,11 +60,14 @@ func TestDecode(t *testing.T) {
 
 func TestEncode(t *testing.T) {
 	cases := map[string]Outbound{
-		`{"type":"participant.left","id":"p1"}`:                                   ParticipantLeft{ID: "p1"},
-		`{"type":"speaking","ids":[]}`:                                            Speaking{IDs: []string{}},
-		`{"type":"error","code":"invalid","message":"why"}`:                       ErrorMessage{Code: CodeInvalid, Message: "why"},
-		`{"type":"publish.answer","sdp":"v=0"}`:                                   PublishAnswer{SDP: "v=0"},
-		`{"type":"joined","id":"a","room":"r","iceServers":[],"participants":[]}`: Joined{ID: "a", Room: "r", ICEServers: []ICEServer{}, Participants: []Participant{}},
+		`{"type":"participant.left","id":"p1"}`:             ParticipantLeft{ID: "p1"},
+		`{"type":"speaking","ids":[]}`:                      Speaking{IDs: []string{}},
+		`{"type":"error","code":"invalid","message":"why"}`: ErrorMessage{Code: CodeInvalid, Message: "why"},
+		`{"type":"publish.answer","sdp":"v=0"}`:             PublishAnswer{SDP: "v=0"},
+		`{"type":"joined","id":"a","room":"r","role":"moderator","settings":{"password":true,"lobby":false},"iceServers":[],"participants":[]}`: Joined{ID: "a", Room: "r", Role: RoleModerator, Settings: Settings{Password: true}, ICEServers: []ICEServer{}, Participants: []Participant{}},
+		`{"type":"chat","from":"a","data":"x"}`:                                    ChatMessage{From: "a", Data: "x"},
+		`{"type":"lobby.waiting"}`:                                                 LobbyWaiting{},
+		`{"type":"error","code":"too_many_attempts","message":"m","retryAfter":3}`: ErrorMessage{Code: CodeTooManyAttempts, Message: "m", RetryAfter: 3},
 	}
 	for want, m := range cases {
 		if got := string(Encode(m)); got != want {

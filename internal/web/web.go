@@ -65,6 +65,7 @@ func Handler(p Params) http.Handler {
 	// Every meeting is a page of its own; the app reads the name from the
 	// path and validates it, so the server needs no list of meetings.
 	mux.HandleFunc("GET /{$}", serveIndex(app))
+	mux.HandleFunc("GET /privacy", serveIndex(app)) // "What this server knows about you"
 	mux.HandleFunc("GET /{meeting}", serveIndex(app))
 	return withHeaders(mux)
 }

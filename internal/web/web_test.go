@@ -38,6 +38,7 @@ func TestRoutes(t *testing.T) {
 		body   string
 	}{
 		{"/", 200, "<title>Plausch"},
+		{"/privacy", 200, "<title>Plausch"},
 		{"/amber-falcon-quiet-river-stone-4821", 200, "<title>Plausch"},
 		{"/Team-M%C3%BCller", 200, "<title>Plausch"},
 		{"/assets/app.js", 200, "console.log"},

@@ -1,0 +1,180 @@
+package room
+
+import (
+	"errors"
+	"slices"
+)
+
+// Errors of moderation and messaging.
+var (
+	ErrForbidden = errors.New("room: only a moderator may do this")
+	ErrNotFound  = errors.New("room: no such participant")
+)
+
+func (r *Room) mayModerateLocked(by *Participant) error {
+	if !by.moderator || !slices.Contains(r.parts, by) {
+		return ErrForbidden
+	}
+	return nil
+}
+
+func (r *Room) findLocked(id string) *Participant {
+	i := slices.IndexFunc(r.parts, func(p *Participant) bool { return p.id == id })
+	if i < 0 {
+		return nil
+	}
+	return r.parts[i]
+}
+
+// Mute switches off someone's microphone (kind "audio") or camera
+// ("video"). Only they can switch it on again.
+func (r *Room) Mute(by *Participant, id, kind string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	p := r.findLocked(id)
+	if p == nil {
+		return ErrNotFound
+	}
+	r.muteLocked(by, p, kind)
+	return nil
+}
+
+// MuteAll mutes everyone but the moderator who asks.
+func (r *Room) MuteAll(by *Participant, kind string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	for _, p := range r.parts {
+		if p != by {
+			r.muteLocked(by, p, kind)
+		}
+	}
+	return nil
+}
+
+func (r *Room) muteLocked(by, p *Participant, kind string) {
+	if kind == "audio" {
+		if !p.audio {
+			return
+		}
+		p.audio = false
+	} else {
+		if !p.video {
+			return
+		}
+		p.video = false
+	}
+	applyMedia(p)
+	p.sink.Muted(kind, by.id)
+	r.broadcastUpdateLocked(p)
+}
+
+// Remove takes someone out of the meeting at once: their media stops being
+// forwarded before their connection has even closed.
+func (r *Room) Remove(by *Participant, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	p := r.findLocked(id)
+	if p == nil {
+		return ErrNotFound
+	}
+	for _, t := range p.tracks {
+		t.SetPaused(true)
+	}
+	r.dropLocked(p)
+	p.sink.Kicked(Removed)
+	return nil
+}
+
+// Grant makes someone a moderator.
+func (r *Room) Grant(by *Participant, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	p := r.findLocked(id)
+	if p == nil {
+		return ErrNotFound
+	}
+	if !p.moderator {
+		r.makeModeratorLocked(p)
+	}
+	return nil
+}
+
+// makeModeratorLocked gives p the role, tells everyone (p too, so its app
+// shows the controls) and shows p who is waiting.
+func (r *Room) makeModeratorLocked(p *Participant) {
+	p.moderator = true
+	info := p.infoLocked()
+	for _, o := range r.parts {
+		o.sink.ParticipantUpdated(info)
+	}
+	for _, w := range r.waiting {
+		p.sink.Knock(w.id, w.name)
+	}
+}
+
+// end ends the meeting for everyone, admitted or waiting.
+func (r *Room) end(by *Participant) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	for _, p := range append(r.parts, r.waiting...) {
+		for _, t := range p.tracks {
+			t.SetPaused(true)
+		}
+		p.sink.Kicked(Ended)
+	}
+	r.parts, r.waiting = nil, nil
+	return nil
+}
+
+// Chat relays an encrypted message to everyone else, or to one participant.
+func (r *Room) Chat(from *Participant, to, data string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.parts, from) {
+		return ErrForbidden
+	}
+	if to == "" {
+		for _, o := range r.parts {
+			if o != from {
+				o.sink.Chat(from.id, "", data)
+			}
+		}
+		return nil
+	}
+	p := r.findLocked(to)
+	if p == nil {
+		return ErrNotFound
+	}
+	p.sink.Chat(from.id, to, data)
+	return nil
+}
+
+// Relay passes opaque data (the browsers' key exchange) to one participant.
+func (r *Room) Relay(from *Participant, to, data string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.parts, from) {
+		return ErrForbidden
+	}
+	p := r.findLocked(to)
+	if p == nil {
+		return ErrNotFound
+	}
+	p.sink.Relay(from.id, data)
+	return nil
+}
