@@ -1,22 +1,43 @@
 // One meeting from "Join" to leaving: wires the signalling socket, the media
-// engine, the local devices and the room model together. The UI calls its
-// methods and listens to its store; it never talks to the socket itself.
+// engine, the local devices, the room model, the keyring and the chat
+// together. The UI calls its methods and listens to its stores; it never talks
+// to the socket itself.
 
+import { ChatStore, shownTime, type NewMessage } from './chat';
+import { aad, decryptChat, encryptChat } from './crypto/e2e';
+import { Keyring } from './crypto/keyring';
+import { inviteLink } from './fragment';
 import type { Key, Params } from './i18n';
 import { Engine, type EngineStats } from './media/engine';
 import { LevelMeter, LocalMedia, SPEAKING_LEVEL } from './media/devices';
 import { SerialQueue } from './media/queue';
-import { CLOSE_ERROR, type ServerMessage } from './protocol';
+import {
+  CLOSE_ERROR,
+  CLOSE_REMOVED,
+  LIMITS,
+  type ChatInMessage,
+  type ErrorMessage,
+  type JoinMessage,
+  type MediaKind,
+  type ModeratorMessage,
+  type ServerMessage,
+} from './protocol';
 import { initialState, nameOf, RoomStore } from './room';
 import { Signal, socketURL, type CloseInfo } from './signal';
 
-export type Phase = 'connecting' | 'joined' | 'ended';
+/**
+ * connecting: socket open, `join` sent; password: the meeting wants a
+ * password; lobby: waiting to be admitted; joined: in the meeting.
+ */
+export type Phase = 'connecting' | 'password' | 'lobby' | 'joined' | 'ended';
 
 /** Why a call ended, for the "you left" page. */
 export interface Ending {
   kind: 'left' | 'error' | 'lost' | 'unreachable';
   /** Whether we had got into the meeting before it ended. */
   wasJoined?: boolean;
+  /** A heading other than the default one of the kind. */
+  title?: Key;
   /** A translated explanation, when we know one. */
   message?: Key;
   /** The server's own close reason, shown as it is. */
@@ -28,17 +49,46 @@ export interface Notice {
   params?: Params;
 }
 
+/** The password prompt's state. */
+export interface PasswordGate {
+  problem: 'none' | 'wrong' | 'tooMany';
+  /** With tooMany: when (performance.now()) one may try again. */
+  retryAt: number;
+  /** A password was sent and the answer is outstanding. */
+  checking: boolean;
+}
+
 export interface CallOptions {
   room: string;
   name: string;
   media: LocalMedia;
+  /** The meeting key from the link, if it had one. */
+  meetingKey: Uint8Array<ArrayBuffer> | null;
+  /** The password from the link, if it had one. */
+  password: string | null;
   notify(n: Notice): void;
   ended(e: Ending): void;
+  /** We now hold the meeting key (made or obtained): the address may show it. */
+  keyChanged(keyText: string): void;
 }
 
+export type SendResult = 'sent' | 'empty' | 'nokey' | 'toolong' | 'gone';
+
+const FATAL_ENDINGS = {
+  denied: { title: 'left.notJoined', message: 'left.denied' },
+  removed: { title: 'left.removedTitle', message: 'left.removed' },
+  ended: { title: 'left.endedTitle', message: 'left.ended' },
+} as const satisfies Record<string, { title: Key; message: Key }>;
+
 /** Maps the server's close reason (or error code) to a translated message. */
-export function endingFromClose(info: CloseInfo, lastError: string | null): Ending {
+export function endingFromClose(info: CloseInfo, lastError: string | null, endedByUs = false): Ending {
   if (info.neverOpened) return { kind: 'unreachable', message: 'left.unreachable' };
+  const fatal = lastError !== null && lastError in FATAL_ENDINGS ? FATAL_ENDINGS[lastError as keyof typeof FATAL_ENDINGS] : null;
+  if (fatal || info.code === CLOSE_REMOVED) {
+    if (endedByUs && (lastError === 'ended' || !fatal)) return { kind: 'left', title: 'left.endedTitle', message: 'left.youEnded' };
+    const f = fatal ?? { title: 'left.disconnected', message: 'left.removedOrEnded' };
+    return { kind: 'error', title: f.title, message: f.message };
+  }
   if (info.byUs && (info.code === 1000 || info.code === 1005)) return { kind: 'left' };
   if (info.code === CLOSE_ERROR || lastError) {
     const text = `${info.reason} ${lastError ?? ''}`;
@@ -49,9 +99,16 @@ export function endingFromClose(info: CloseInfo, lastError: string | null): Endi
   return { kind: 'lost', message: 'left.lost', reason: info.reason || undefined };
 }
 
+type Handlers = { [K in ServerMessage['type']]: (msg: Extract<ServerMessage, { type: K }>) => Promise<void> | void };
+
 export class Call {
   readonly store: RoomStore<MediaStreamTrack>;
+  readonly chat = new ChatStore();
+  readonly keys: Keyring;
   phase: Phase = 'connecting';
+  gate: PasswordGate = { problem: 'none', retryAt: 0, checking: false };
+  /** Whether "Copy invite link" adds the password (the host's choice). */
+  includePassword = false;
   /** When "Join meeting" was pressed, for the join-to-first-frame figure. */
   readonly startedAt = performance.now();
   private signal: Signal;
@@ -61,16 +118,37 @@ export class Call {
   private meterTimer = 0;
   private screen: MediaStreamTrack | null = null;
   private lastError: string | null = null;
+  private endedByUs = false;
+  private password: string | null;
+  /** Group messages that arrived before we had the meeting key, by chat id. */
+  private pending = new Map<number, { from: string; data: string }>();
   private phaseListeners = new Set<() => void>();
 
   constructor(private readonly opts: CallOptions) {
     const m = opts.media;
+    this.password = opts.password;
     this.store = new RoomStore(initialState(opts.room, { name: opts.name, audio: m.micOn, video: m.cameraOn }));
+    this.keys = new Keyring(
+      {
+        room: () => this.store.state.room,
+        self: () => ({ id: this.store.state.selfId, role: this.store.state.self.role }),
+        peers: () => this.store.state.others,
+        relay: (to, data) => this.signal.send({ type: 'relay', to, data }),
+        obtained: (_key, how) => {
+          if (this.phase === 'joined') this.signal.send({ type: 'key.status', hasKey: true });
+          const text = this.keys.keyText;
+          if (text) this.opts.keyChanged(text);
+          if (how === 'exchange') this.opts.notify({ key: 'crypto.keyObtained' });
+          void this.incoming.run(() => this.retryPending());
+        },
+      },
+      opts.meetingKey,
+    );
     this.signal = new Signal(socketURL(location), {
       message: (msg) => {
         void this.incoming.run(() => this.handle(msg)).catch((err: unknown) => console.error('plausch:', msg.type, err));
       },
-      close: (info) => this.end(endingFromClose(info, this.lastError)),
+      close: (info) => this.end(endingFromClose(info, this.lastError, this.endedByUs)),
     });
   }
 
@@ -90,71 +168,248 @@ export class Call {
   }
 
   async start(): Promise<void> {
+    const identity = await this.keys.ready;
     try {
       await this.signal.open();
     } catch {
       return; // The close handler has already ended the call.
     }
-    const m = this.opts.media;
-    this.signal.send({ type: 'join', room: this.opts.room, name: this.opts.name, audio: m.micOn, video: m.cameraOn });
+    void identity;
+    this.sendJoin();
     this.watchLevel();
   }
 
-  private async handle(msg: ServerMessage): Promise<void> {
+  private sendJoin(): void {
+    const m = this.opts.media;
+    const join: JoinMessage = {
+      type: 'join',
+      room: this.opts.room,
+      name: this.opts.name,
+      audio: m.micOn,
+      video: m.cameraOn,
+      publicKey: this.keys.identity?.b64 ?? '',
+      hasKey: this.keys.hasKey,
+    };
+    if (this.password) join.password = this.password;
+    this.signal.send(join);
+  }
+
+  private handle(msg: ServerMessage): Promise<void> | void {
     if (this.phase === 'ended') return;
-    const store = this.store;
-    switch (msg.type) {
-      case 'joined': {
-        store.dispatch({ type: 'joined', id: msg.id, room: msg.room, participants: msg.participants });
-        this.engine = new Engine(msg.iceServers, {
-          send: (m) => this.signal.send(m),
-          remote: (tracks, byMid) => store.dispatch({ type: 'remote', remote: tracks, tracks: byMid }),
-          failed: () => this.opts.notify({ key: 'meeting.mediaFailed' }),
-        });
-        this.setPhase('joined');
-        const m = this.opts.media;
-        // Not awaited: the answer comes through this same queue.
-        this.engine.startPublish(m.audio, m.cameraOn ? m.video : null).catch((err: unknown) => console.error('plausch: publish', err));
-        return;
+    return (this.handlers[msg.type] as (m: ServerMessage) => Promise<void> | void)(msg);
+  }
+
+  private readonly handlers: Handlers = {
+    joined: (msg) => {
+      const store = this.store;
+      store.dispatch({ type: 'joined', id: msg.id, room: msg.room, participants: msg.participants, role: msg.role, settings: msg.settings });
+      this.engine = new Engine(msg.iceServers, {
+        send: (m) => this.signal.send(m),
+        remote: (tracks, byMid) => store.dispatch({ type: 'remote', remote: tracks, tracks: byMid }),
+        failed: () => this.opts.notify({ key: 'meeting.mediaFailed' }),
+      });
+      const waited = this.phase === 'lobby';
+      this.setPhase('joined');
+      if (waited) this.opts.notify({ key: 'lobby.admitted' });
+      const m = this.opts.media;
+      // Not awaited: the answer comes through this same queue.
+      this.engine.startPublish(m.audio, m.cameraOn ? m.video : null).catch((err: unknown) => console.error('plausch: publish', err));
+      this.keys.update();
+    },
+    'publish.answer': (msg) => this.engine?.handlePublishAnswer(msg.sdp),
+    'subscribe.offer': async (msg) => {
+      await this.engine?.handleSubscribeOffer(msg.sdp, msg.tracks);
+    },
+    'participant.joined': (msg) => {
+      this.store.dispatch(msg);
+      if (msg.participant.id !== this.store.state.selfId) this.opts.notify({ key: 'meeting.joined', params: { name: msg.participant.name } });
+      this.keys.update();
+    },
+    'participant.updated': (msg) => {
+      const s = this.store.state;
+      const before = s.others.find((p) => p.id === msg.participant.id);
+      const wasModerator = s.self.role === 'moderator';
+      this.store.dispatch(msg);
+      if (before && !before.screen && msg.participant.screen) {
+        this.opts.notify({ key: 'meeting.sharing', params: { name: msg.participant.name } });
       }
-      case 'publish.answer':
-        this.engine?.handlePublishAnswer(msg.sdp);
-        return;
-      case 'subscribe.offer':
-        await this.engine?.handleSubscribeOffer(msg.sdp, msg.tracks);
-        return;
-      case 'participant.joined':
-        store.dispatch(msg);
-        if (msg.participant.id !== store.state.selfId) this.opts.notify({ key: 'meeting.joined', params: { name: msg.participant.name } });
-        return;
-      case 'participant.updated': {
-        const before = store.state.others.find((p) => p.id === msg.participant.id);
-        store.dispatch(msg);
-        if (before && !before.screen && msg.participant.screen) {
-          this.opts.notify({ key: 'meeting.sharing', params: { name: msg.participant.name } });
-        }
-        return;
+      if (msg.participant.id === s.selfId && !wasModerator && msg.participant.role === 'moderator') {
+        this.opts.notify({ key: 'moderation.nowModerator' });
       }
-      case 'participant.left': {
-        const name = nameOf(store.state, msg.id);
-        store.dispatch(msg);
-        if (name !== undefined) this.opts.notify({ key: 'meeting.left', params: { name } });
-        return;
-      }
-      case 'speaking':
-        store.dispatch(msg);
-        return;
-      case 'error':
-        console.warn('plausch: server error', msg.code, msg.message);
-        this.lastError = msg.code;
-        if (msg.code === 'bad_sdp') this.engine?.rejectPendingOffer(msg.message);
-        // Before `joined` nothing can go on: end with the server's reason.
-        if (this.phase === 'connecting') {
-          this.end(endingFromClose({ code: CLOSE_ERROR, reason: msg.message || msg.code, byUs: false, neverOpened: false }, msg.code));
-          this.signal.close();
-        }
-        return;
+      this.keys.update();
+    },
+    'participant.left': (msg) => {
+      const name = nameOf(this.store.state, msg.id);
+      this.keys.forget(msg.id);
+      this.store.dispatch(msg);
+      if (name !== undefined) this.opts.notify({ key: 'meeting.left', params: { name } });
+      this.keys.update();
+    },
+    speaking: (msg) => this.store.dispatch(msg),
+    'lobby.waiting': () => this.setPhase('lobby'),
+    'lobby.knock': (msg) => {
+      const known = this.store.state.knocks.some((k) => k.id === msg.participant.id);
+      this.store.dispatch(msg);
+      if (!known) this.opts.notify({ key: 'lobby.knockNotice', params: { name: msg.participant.name } });
+    },
+    'lobby.gone': (msg) => this.store.dispatch(msg),
+    'room.settings': (msg) => this.store.dispatch(msg),
+    muted: (msg) => this.mutedBy(msg.kind),
+    chat: (msg) => this.receiveChat(msg),
+    relay: async (msg) => {
+      const peer = this.store.state.others.find((p) => p.id === msg.from);
+      if (peer) await this.keys.handleRelay(peer, msg.data);
+    },
+    error: (msg) => this.handleError(msg),
+  };
+
+  private handleError(msg: ErrorMessage): void {
+    console.warn('plausch: server error', msg.code, msg.message);
+    const code = msg.code;
+    if (code === 'password_required' || code === 'wrong_password' || code === 'too_many_attempts') {
+      if (this.phase === 'joined') return;
+      const retryAt = code === 'too_many_attempts' ? performance.now() + (msg.retryAfter ?? 30) * 1000 : 0;
+      // A password that came with the link and was refused is forgotten.
+      if (code !== 'too_many_attempts') this.password = null;
+      this.gate = { problem: code === 'wrong_password' ? 'wrong' : code === 'too_many_attempts' ? 'tooMany' : 'none', retryAt, checking: false };
+      this.setPhase('password');
+      return;
     }
+    this.lastError = code;
+    if (code === 'denied' || code === 'removed' || code === 'ended') {
+      // Fatal: the server closes with 4001 next; end now with the reason.
+      this.end(endingFromClose({ code: CLOSE_REMOVED, reason: '', byUs: false, neverOpened: false }, code, this.endedByUs));
+      this.signal.close();
+      return;
+    }
+    if (code === 'forbidden' || code === 'not_found' || code === 'rate_limited') {
+      this.opts.notify({ key: `error.${code}` });
+      return;
+    }
+    if (code === 'bad_sdp') this.engine?.rejectPendingOffer(msg.message);
+    // Before `joined` nothing can go on: end with the server's reason.
+    if (this.phase !== 'joined') {
+      this.end(endingFromClose({ code: CLOSE_ERROR, reason: msg.message || msg.code, byUs: false, neverOpened: false }, msg.code));
+      this.signal.close();
+    }
+  }
+
+  /** Sends `join` again with a password (after the meeting asked for one). */
+  submitPassword(password: string): void {
+    if (this.phase !== 'password' || this.gate.checking) return;
+    if (this.gate.problem === 'tooMany' && performance.now() < this.gate.retryAt) return;
+    this.password = password;
+    this.gate = { ...this.gate, checking: true };
+    this.setPhase('password');
+    this.sendJoin();
+  }
+
+  /** A moderator muted our microphone or stopped our camera: really do it here too. */
+  private async mutedBy(kind: MediaKind): Promise<void> {
+    if (kind === 'audio') {
+      this.setMic(false);
+      this.opts.notify({ key: 'moderation.mutedYou' });
+    } else {
+      await this.setCamera(false);
+      this.opts.notify({ key: 'moderation.stoppedYourCamera' });
+    }
+  }
+
+  // Chat
+
+  private async receiveChat(msg: ChatInMessage): Promise<void> {
+    const s = this.store.state;
+    if (msg.from === s.selfId) return; // our own, if the server ever echoes it
+    if (msg.to !== undefined && msg.to !== s.selfId) return; // not for us
+    const sender = s.others.find((p) => p.id === msg.from);
+    const now = Date.now();
+    const base: NewMessage = { from: msg.from, fromName: sender?.name ?? '', self: false, ts: now, text: null, problem: 'failed' };
+    let id: number;
+    if (msg.to !== undefined) {
+      const pk = sender ? await this.keys.pairwise(sender) : null;
+      const plain = pk ? await decryptChat(pk, aad.pm(s.room, msg.from, msg.to), msg.data) : null;
+      const m: NewMessage = { ...base, to: msg.to, toName: s.self.name };
+      id = this.chat.add(plain ? { ...m, text: plain.text, problem: undefined, ts: shownTime(plain.ts, now) } : m);
+    } else {
+      const ck = this.keys.chatKey();
+      if (!ck) {
+        id = this.chat.add({ ...base, problem: 'nokey' });
+        this.pending.set(id, { from: msg.from, data: msg.data });
+      } else {
+        const plain = await decryptChat(await ck, aad.chat(s.room, msg.from), msg.data);
+        id = this.chat.add(plain ? { ...base, text: plain.text, problem: undefined, ts: shownTime(plain.ts, now) } : base);
+      }
+    }
+    if (!this.chat.isOpen && id) {
+      const name = base.fromName;
+      this.opts.notify({ key: msg.to !== undefined ? 'chat.newPrivate' : 'chat.newMessage', params: { name } });
+    }
+  }
+
+  /** Once the key is here, opens the group messages that came before it. */
+  private async retryPending(): Promise<void> {
+    const ck = this.keys.chatKey();
+    if (!ck) return;
+    const key = await ck;
+    const room = this.store.state.room;
+    for (const [id, p] of this.pending) {
+      const plain = await decryptChat(key, aad.chat(room, p.from), p.data);
+      const m = this.chat.messages.find((x) => x.id === id);
+      if (plain) this.chat.update(id, { text: plain.text, ts: shownTime(plain.ts, m?.ts ?? Date.now()) });
+      else this.chat.update(id, { problem: 'failed' });
+    }
+    this.pending.clear();
+  }
+
+  /** Encrypts and sends a message to everyone, or to one participant. */
+  async sendChat(text: string, to: string | null): Promise<SendResult> {
+    if (text.trim() === '') return 'empty';
+    if (this.phase !== 'joined') return 'gone';
+    const s = this.store.state;
+    const self = s.selfId ?? '';
+    const ts = Date.now();
+    let data: string;
+    let toName: string | undefined;
+    if (to !== null) {
+      const peer = s.others.find((p) => p.id === to);
+      if (!peer) return 'gone';
+      toName = peer.name;
+      const pk = await this.keys.pairwise(peer);
+      if (!pk) return 'nokey';
+      data = await encryptChat(pk, aad.pm(s.room, self, to), { text, ts });
+    } else {
+      const ck = this.keys.chatKey();
+      if (!ck) return 'nokey';
+      data = await encryptChat(await ck, aad.chat(s.room, self), { text, ts });
+    }
+    if (data.length > LIMITS.maxChatData) return 'toolong';
+    this.signal.send(to !== null ? { type: 'chat', data, to } : { type: 'chat', data });
+    this.chat.add(
+      to !== null && toName !== undefined
+        ? { from: self, fromName: s.self.name, self: true, to, toName, text, ts }
+        : { from: self, fromName: s.self.name, self: true, text, ts },
+    );
+    return 'sent';
+  }
+
+  /** The link to share: with the meeting key, and the password where the host chose so. */
+  inviteLink(): string {
+    const pw = this.includePassword && this.store.state.settings.password ? this.password : null;
+    return inviteLink(location.origin, this.store.state.room, this.keys.keyText, pw);
+  }
+
+  /** Whether we know the meeting password (we set it or joined with it). */
+  get knowsPassword(): boolean {
+    return this.password !== null && this.store.state.settings.password;
+  }
+
+  // Moderation: the server checks the role; the UI only offers it to moderators.
+
+  moderate(msg: ModeratorMessage): void {
+    if (this.phase !== 'joined') return;
+    if (msg.type === 'room.password') this.password = msg.password === '' ? null : msg.password;
+    if (msg.type === 'room.end') this.endedByUs = true;
+    this.signal.send(msg);
   }
 
   /** Our own speaking highlight, from our microphone's level. */
@@ -277,6 +532,7 @@ export class Call {
     this.screen?.stop();
     this.screen = null;
     this.engine?.close();
+    this.keys.close();
     this.opts.media.stop();
     this.opts.ended({ ...e, wasJoined });
   }

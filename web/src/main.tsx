@@ -7,6 +7,7 @@ import { App } from './ui/App';
 import './styles/base.css';
 import './styles/pages.css';
 import './styles/meeting.css';
+import './styles/panels.css';
 
 const lang = detectLang(storage.lang(), navigator.languages ?? [navigator.language]);
 setLang(lang);

@@ -2,7 +2,7 @@
 // so a person learns about a bad name before anything is sent.
 
 /** Path segments the server uses itself; they can never be meeting names. */
-export const RESERVED = new Set(['ws', 'api', 'assets', 'healthz', 'readyz', 'metrics']);
+export const RESERVED = new Set(['ws', 'api', 'assets', 'healthz', 'readyz', 'metrics', 'privacy']);
 
 export type MeetingNameProblem = 'empty' | 'short' | 'long' | 'start' | 'chars' | 'reserved';
 export type DisplayNameProblem = 'empty' | 'long' | 'control';

@@ -7,6 +7,8 @@ export type Source = 'microphone' | 'camera' | 'screen' | 'screen-audio';
 /** Which of a participant's two peer connections a candidate belongs to. */
 export type PcName = 'publish' | 'subscribe';
 
+export type Role = 'moderator' | 'participant';
+
 /** A participant as the server describes it. */
 export interface ParticipantInfo {
   id: string;
@@ -14,6 +16,24 @@ export interface ParticipantInfo {
   audio: boolean;
   video: boolean;
   screen: boolean;
+  /** Missing means `participant`. */
+  role?: Role;
+  /** Their ECDH P-256 public key (raw point, base64url), passed on by the server. */
+  publicKey?: string;
+  /** Whether their browser holds the meeting key. */
+  hasKey?: boolean;
+}
+
+/** The meeting's settings (the password itself is never sent). */
+export interface RoomSettings {
+  password: boolean;
+  lobby: boolean;
+}
+
+/** Someone waiting in the lobby. */
+export interface Knock {
+  id: string;
+  name: string;
 }
 
 /** One sending m-line of the publish offer. */
@@ -42,6 +62,14 @@ export type ErrorCode =
   | 'bad_name'
   | 'room_full'
   | 'server_full'
+  | 'password_required'
+  | 'wrong_password'
+  | 'too_many_attempts'
+  | 'forbidden'
+  | 'not_found'
+  | 'denied'
+  | 'removed'
+  | 'ended'
   | 'internal';
 
 // Client to server.
@@ -52,6 +80,10 @@ export interface JoinMessage {
   name: string;
   audio: boolean;
   video: boolean;
+  /** Only when the meeting has a password (and we know one). */
+  password?: string;
+  publicKey: string;
+  hasKey: boolean;
 }
 
 export interface PublishOfferMessage {
@@ -81,13 +113,49 @@ export interface LeaveMessage {
   type: 'leave';
 }
 
+export interface KeyStatusMessage {
+  type: 'key.status';
+  hasKey: boolean;
+}
+
+/** A chat message; `data` is opaque to the server. */
+export interface ChatOutMessage {
+  type: 'chat';
+  data: string;
+  to?: string;
+}
+
+export interface RelayOutMessage {
+  type: 'relay';
+  to: string;
+  data: string;
+}
+
+export type MediaKind = 'audio' | 'video';
+
+/** What only a moderator may send. */
+export type ModeratorMessage =
+  | { type: 'room.password'; password: string }
+  | { type: 'room.lobby'; enabled: boolean }
+  | { type: 'lobby.admit'; id: string }
+  | { type: 'lobby.deny'; id: string }
+  | { type: 'participant.mute'; id: string; kind: MediaKind }
+  | { type: 'room.mute'; kind: MediaKind }
+  | { type: 'participant.remove'; id: string }
+  | { type: 'participant.grant'; id: string }
+  | { type: 'room.end' };
+
 export type ClientMessage =
   | JoinMessage
   | PublishOfferMessage
   | SubscribeAnswerMessage
   | CandidateMessage
   | MediaMessage
-  | LeaveMessage;
+  | LeaveMessage
+  | KeyStatusMessage
+  | ChatOutMessage
+  | RelayOutMessage
+  | ModeratorMessage;
 
 // Server to client.
 
@@ -95,8 +163,48 @@ export interface JoinedMessage {
   type: 'joined';
   id: string;
   room: string;
+  role: Role;
+  settings: RoomSettings;
   iceServers: RTCIceServer[];
   participants: ParticipantInfo[];
+}
+
+export interface LobbyWaitingMessage {
+  type: 'lobby.waiting';
+}
+
+export interface LobbyKnockMessage {
+  type: 'lobby.knock';
+  participant: Knock;
+}
+
+export interface LobbyGoneMessage {
+  type: 'lobby.gone';
+  id: string;
+}
+
+export interface RoomSettingsMessage {
+  type: 'room.settings';
+  settings: RoomSettings;
+}
+
+export interface MutedMessage {
+  type: 'muted';
+  kind: MediaKind;
+  by: string;
+}
+
+export interface ChatInMessage {
+  type: 'chat';
+  from: string;
+  to?: string;
+  data: string;
+}
+
+export interface RelayInMessage {
+  type: 'relay';
+  from: string;
+  data: string;
 }
 
 export interface PublishAnswerMessage {
@@ -134,6 +242,8 @@ export interface ErrorMessage {
   type: 'error';
   code: ErrorCode | string;
   message: string;
+  /** Seconds, with `too_many_attempts`. */
+  retryAfter?: number;
 }
 
 export type ServerMessage =
@@ -144,16 +254,29 @@ export type ServerMessage =
   | ParticipantUpdatedMessage
   | ParticipantLeftMessage
   | SpeakingMessage
+  | LobbyWaitingMessage
+  | LobbyKnockMessage
+  | LobbyGoneMessage
+  | RoomSettingsMessage
+  | MutedMessage
+  | ChatInMessage
+  | RelayInMessage
   | ErrorMessage;
 
 /** Close code the server uses for fatal errors and too many bad messages. */
 export const CLOSE_ERROR = 4000;
 /** Close code after `leave`. */
 export const CLOSE_NORMAL = 1000;
+/** Close code when removed, denied at the lobby, or the meeting was ended (the `error` before says which). */
+export const CLOSE_REMOVED = 4001;
 
 /** Limits from docs/protocol.md the client keeps to. */
 export const LIMITS = {
   maxMessageBytes: 64 * 1024,
   messagesPerSecond: 20,
   burst: 60,
+  /** `data` of a chat message (base64url characters). */
+  maxChatData: 16 * 1024,
+  /** `data` of a relay. */
+  maxRelayData: 4 * 1024,
 } as const;

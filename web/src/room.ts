@@ -2,7 +2,7 @@
 // events from the signalling and media layers, plus a tiny store that tells
 // listeners. It is generic over the track type so tests run without a browser.
 
-import type { ParticipantInfo, SubscribeTrack } from './protocol';
+import type { Knock, ParticipantInfo, Role, RoomSettings, SubscribeTrack } from './protocol';
 
 export interface RoomState<T> {
   room: string;
@@ -20,10 +20,17 @@ export interface RoomState<T> {
   tracks: Record<string, T>;
   /** Whether we share our screen ourselves. */
   selfScreen: boolean;
+  /** Password and lobby switched on (as the server last said). */
+  settings: RoomSettings;
+  /** Who waits in the lobby (known to moderators only). */
+  knocks: Knock[];
 }
 
 export type RoomEvent<T> =
-  | { type: 'joined'; id: string; room: string; participants: ParticipantInfo[] }
+  | { type: 'joined'; id: string; room: string; participants: ParticipantInfo[]; role?: Role; settings?: RoomSettings }
+  | { type: 'room.settings'; settings: RoomSettings }
+  | { type: 'lobby.knock'; participant: Knock }
+  | { type: 'lobby.gone'; id: string }
   | { type: 'participant.joined'; participant: ParticipantInfo }
   | { type: 'participant.updated'; participant: ParticipantInfo }
   | { type: 'participant.left'; id: string }
@@ -44,7 +51,13 @@ export function initialState<T>(room: string, self: Omit<ParticipantInfo, 'id' |
     remote: [],
     tracks: {},
     selfScreen: false,
+    settings: { password: false, lobby: false },
+    knocks: [],
   };
+}
+
+export function isModerator<T>(s: RoomState<T>): boolean {
+  return s.self.role === 'moderator';
 }
 
 function upsert(list: ParticipantInfo[], p: ParticipantInfo): ParticipantInfo[] {
@@ -62,14 +75,27 @@ export function reduce<T>(s: RoomState<T>, e: RoomEvent<T>): RoomState<T> {
         ...s,
         room: e.room || s.room,
         selfId: e.id,
-        self: { ...s.self, id: e.id },
+        self: { ...s.self, id: e.id, role: e.role ?? 'participant' },
         // The server lists the others; filter ourselves out in case it does not.
         others: e.participants.filter((p) => p.id !== e.id),
+        settings: e.settings ?? s.settings,
+        // Moderators get the current knocks again after joining.
+        knocks: [],
       };
+    case 'room.settings':
+      return { ...s, settings: e.settings };
+    case 'lobby.knock':
+      return { ...s, knocks: [...s.knocks.filter((k) => k.id !== e.participant.id), e.participant] };
+    case 'lobby.gone':
+      return { ...s, knocks: s.knocks.filter((k) => k.id !== e.id) };
     case 'participant.joined':
     case 'participant.updated': {
       const p = e.participant;
-      if (p.id === s.selfId) return { ...s, self: { ...s.self, name: p.name, audio: p.audio, video: p.video } };
+      if (p.id === s.selfId) {
+        const role = p.role ?? s.self.role;
+        // A moderator who loses the role no longer sees the lobby.
+        return { ...s, self: { ...s.self, name: p.name, audio: p.audio, video: p.video, role }, knocks: role === 'moderator' ? s.knocks : [] };
+      }
       const next = { ...s, others: upsert(s.others, p) };
       // A screen switched off is gone at once, before the next offer confirms it.
       if (!p.screen) next.remote = s.remote.filter((r) => !(r.participant === p.id && r.source.startsWith('screen')));

@@ -5,7 +5,9 @@
 import {
   LIMITS,
   type ClientMessage,
+  type Knock,
   type ParticipantInfo,
+  type RoomSettings,
   type ServerMessage,
   type SubscribeTrack,
 } from './protocol';
@@ -56,7 +58,26 @@ const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 function participant(v: unknown): ParticipantInfo | null {
   if (!isObj(v) || !isStr(v.id) || !isStr(v.name)) return null;
   // Missing flags are read as "off" rather than rejecting the whole message.
-  return { id: v.id, name: v.name, audio: v.audio === true, video: v.video === true, screen: v.screen === true };
+  const p: ParticipantInfo = {
+    id: v.id,
+    name: v.name,
+    audio: v.audio === true,
+    video: v.video === true,
+    screen: v.screen === true,
+    role: v.role === 'moderator' ? 'moderator' : 'participant',
+    hasKey: v.hasKey === true,
+  };
+  if (isStr(v.publicKey)) p.publicKey = v.publicKey;
+  return p;
+}
+
+function settings(v: unknown): RoomSettings {
+  const o = isObj(v) ? v : {};
+  return { password: o.password === true, lobby: o.lobby === true };
+}
+
+function knock(v: unknown): Knock | null {
+  return isObj(v) && isStr(v.id) && isStr(v.name) ? { id: v.id, name: v.name } : null;
 }
 
 function subscribeTrack(v: unknown): SubscribeTrack | null {
@@ -90,7 +111,15 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const participants = list(v.participants ?? [], participant);
       if (!isStr(v.id) || participants === null) return null;
       const iceServers = Array.isArray(v.iceServers) ? (v.iceServers.filter(isObj) as unknown as RTCIceServer[]) : [];
-      return { type: 'joined', id: v.id, room: isStr(v.room) ? v.room : '', iceServers, participants };
+      return {
+        type: 'joined',
+        id: v.id,
+        room: isStr(v.room) ? v.room : '',
+        role: v.role === 'moderator' ? 'moderator' : 'participant',
+        settings: settings(v.settings),
+        iceServers,
+        participants,
+      };
     }
     case 'publish.answer':
       return isStr(v.sdp) ? { type: 'publish.answer', sdp: v.sdp } : null;
@@ -109,8 +138,29 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const ids = list(v.ids ?? [], (x) => (isStr(x) ? x : null));
       return ids ? { type: 'speaking', ids } : null;
     }
-    case 'error':
-      return { type: 'error', code: isStr(v.code) ? v.code : 'internal', message: isStr(v.message) ? v.message : '' };
+    case 'lobby.waiting':
+      return { type: 'lobby.waiting' };
+    case 'lobby.knock': {
+      const k = knock(v.participant);
+      return k ? { type: 'lobby.knock', participant: k } : null;
+    }
+    case 'lobby.gone':
+      return isStr(v.id) ? { type: 'lobby.gone', id: v.id } : null;
+    case 'room.settings':
+      return isObj(v.settings) ? { type: 'room.settings', settings: settings(v.settings) } : null;
+    case 'muted':
+      return v.kind === 'audio' || v.kind === 'video' ? { type: 'muted', kind: v.kind, by: isStr(v.by) ? v.by : '' } : null;
+    case 'chat': {
+      if (!isStr(v.from) || !isStr(v.data)) return null;
+      return isStr(v.to) ? { type: 'chat', from: v.from, to: v.to, data: v.data } : { type: 'chat', from: v.from, data: v.data };
+    }
+    case 'relay':
+      return isStr(v.from) && isStr(v.data) ? { type: 'relay', from: v.from, data: v.data } : null;
+    case 'error': {
+      const e: ServerMessage = { type: 'error', code: isStr(v.code) ? v.code : 'internal', message: isStr(v.message) ? v.message : '' };
+      if (typeof v.retryAfter === 'number' && Number.isFinite(v.retryAfter) && v.retryAfter >= 0) e.retryAfter = v.retryAfter;
+      return e;
+    }
     default:
       return null;
   }

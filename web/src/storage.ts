@@ -29,7 +29,19 @@ function write(key: string, value: string): void {
   }
 }
 
+function remove(key: string): void {
+  try {
+    window.localStorage.removeItem(key);
+  } catch {
+    // Nothing stored, nothing to remove.
+  }
+}
+
 export const storage = {
+  /** Forgets everything Plausch keeps in this browser. */
+  clear(): void {
+    for (const k of [KEY_NAME, KEY_LANG, KEY_DEVICES]) remove(k);
+  },
   name: (): string => read(KEY_NAME) ?? '',
   setName: (name: string): void => write(KEY_NAME, name),
   lang: (): string | null => read(KEY_LANG),

@@ -5,15 +5,23 @@ import { parseServerMessage, RateLimiter, socketURL } from '../src/signal';
 
 test('parses the examples of docs/protocol.md', () => {
   const joined = parseServerMessage(
-    '{"type":"joined","id":"p3F9kq2","room":"amber-falcon-quiet-river-stone-4821","iceServers":[],"participants":[{"id":"p8Hc1xZ","name":"Grace","audio":true,"video":true,"screen":false}]}',
+    '{"type":"joined","id":"p3F9kq2","room":"amber-falcon-quiet-river-stone-4821","role":"participant","settings":{"password":false,"lobby":true},"iceServers":[],"participants":[{"id":"p8Hc1xZ","name":"Grace","audio":true,"video":true,"screen":false,"role":"moderator","publicKey":"BGx0","hasKey":true}]}',
   );
   assert.deepEqual(joined, {
     type: 'joined',
     id: 'p3F9kq2',
     room: 'amber-falcon-quiet-river-stone-4821',
+    role: 'participant',
+    settings: { password: false, lobby: true },
     iceServers: [],
-    participants: [{ id: 'p8Hc1xZ', name: 'Grace', audio: true, video: true, screen: false }],
+    participants: [{ id: 'p8Hc1xZ', name: 'Grace', audio: true, video: true, screen: false, role: 'moderator', publicKey: 'BGx0', hasKey: true }],
   });
+  // Without the new fields (an older server): participant, no key, no settings.
+  const old = parseServerMessage('{"type":"joined","id":"a","participants":[{"id":"b","name":"B"}]}');
+  assert.ok(old && old.type === 'joined');
+  assert.equal(old.role, 'participant');
+  assert.deepEqual(old.settings, { password: false, lobby: false });
+  assert.deepEqual(old.participants[0], { id: 'b', name: 'B', audio: false, video: false, screen: false, role: 'participant', hasKey: false });
   assert.deepEqual(
     parseServerMessage('{"type":"subscribe.offer","sdp":"v=0","tracks":[{"mid":"0","participant":"p8Hc1xZ","source":"microphone","kind":"audio"}]}'),
     { type: 'subscribe.offer', sdp: 'v=0', tracks: [{ mid: '0', participant: 'p8Hc1xZ', source: 'microphone', kind: 'audio' }] },
@@ -26,6 +34,27 @@ test('parses the examples of docs/protocol.md', () => {
     message: 'full',
   });
   assert.deepEqual(parseServerMessage('{"type":"publish.answer","sdp":"v=0","extra":1}'), { type: 'publish.answer', sdp: 'v=0' });
+});
+
+test('parses the chat, lobby, moderation and error messages of docs/protocol.md', () => {
+  const cases: [string, unknown][] = [
+    ['{"type":"lobby.waiting"}', { type: 'lobby.waiting' }],
+    ['{"type":"lobby.knock","participant":{"id":"pW41","name":"Eve"}}', { type: 'lobby.knock', participant: { id: 'pW41', name: 'Eve' } }],
+    ['{"type":"lobby.gone","id":"pW41"}', { type: 'lobby.gone', id: 'pW41' }],
+    ['{"type":"room.settings","settings":{"password":true,"lobby":false}}', { type: 'room.settings', settings: { password: true, lobby: false } }],
+    ['{"type":"muted","kind":"audio","by":"p8Hc1xZ"}', { type: 'muted', kind: 'audio', by: 'p8Hc1xZ' }],
+    ['{"type":"chat","from":"p8Hc1xZ","to":"p3F9kq2","data":"q83v"}', { type: 'chat', from: 'p8Hc1xZ', to: 'p3F9kq2', data: 'q83v' }],
+    ['{"type":"chat","from":"p8Hc1xZ","data":"q83v"}', { type: 'chat', from: 'p8Hc1xZ', data: 'q83v' }],
+    ['{"type":"relay","from":"p8Hc1xZ","data":"{}"}', { type: 'relay', from: 'p8Hc1xZ', data: '{}' }],
+    [
+      '{"type":"error","code":"too_many_attempts","message":"too many password attempts","retryAfter":12}',
+      { type: 'error', code: 'too_many_attempts', message: 'too many password attempts', retryAfter: 12 },
+    ],
+  ];
+  for (const [text, want] of cases) assert.deepEqual(parseServerMessage(text), want, text);
+  for (const bad of ['{"type":"muted","kind":"screen"}', '{"type":"chat","data":"x"}', '{"type":"relay","from":"a"}', '{"type":"lobby.knock","participant":{"id":"x"}}']) {
+    assert.equal(parseServerMessage(bad), null, bad);
+  }
 });
 
 test('rejects what it does not understand', () => {

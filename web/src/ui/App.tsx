@@ -4,6 +4,7 @@
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Call, type Ending } from '../call';
+import { fragment, parseFragment } from '../fragment';
 import { getLang, onLangChange, t } from '../i18n';
 import { LocalMedia } from '../media/devices';
 import { checkMeetingName, meetingFromPath, type MeetingNameProblem } from '../names';
@@ -13,23 +14,30 @@ import { Meeting } from './Meeting';
 import { Notices } from './Notices';
 import { Page } from './Page';
 import { Prejoin } from './Prejoin';
+import { Privacy } from './Privacy';
 import { StartPage } from './StartPage';
 
 type View =
   | { page: 'start' }
+  | { page: 'privacy' }
   | { page: 'invalid'; raw: string; problem: MeetingNameProblem }
   | { page: 'prejoin'; room: string }
   | { page: 'meeting'; room: string; call: Call }
   | { page: 'left'; room: string; ending: Ending };
 
+/** The page of the app's own that is not a meeting. */
+export const PRIVACY_PATH = '/privacy';
+
 function viewFor(pathname: string): View {
+  if (pathname === PRIVACY_PATH) return { page: 'privacy' };
   const raw = meetingFromPath(pathname);
   if (raw === null) return { page: 'start' };
   const checked = checkMeetingName(raw);
   if (!checked.ok) return { page: 'invalid', raw, problem: checked.problem };
-  // One spelling per meeting in the address bar: the lowercased one.
+  // One spelling per meeting in the address bar: the lowercased one (the
+  // #fragment with the meeting key stays).
   if (pathname !== '/' + checked.value && pathname !== '/' + encodeURIComponent(checked.value)) {
-    history.replaceState(null, '', '/' + checked.value);
+    history.replaceState(null, '', '/' + checked.value + location.hash);
   }
   return { page: 'prejoin', room: checked.value };
 }
@@ -85,7 +93,8 @@ export function App(): JSX.Element {
   }, []);
 
   useEffect(() => {
-    if (view.page !== 'meeting') document.title = view.page === 'prejoin' || view.page === 'left' ? `${view.room} · ${t('app.name')}` : t('app.name');
+    if (view.page === 'privacy') document.title = `${t('privacy.title')} · ${t('app.name')}`;
+    else if (view.page !== 'meeting') document.title = view.page === 'prejoin' || view.page === 'left' ? `${view.room} · ${t('app.name')}` : t('app.name');
     // Move focus to the new page's heading, as a page load would.
     if (view.page !== 'meeting') document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
   }, [view]);
@@ -94,17 +103,28 @@ export function App(): JSX.Element {
     if (view.page === 'meeting') view.call.leave();
     notices.clear();
     history.pushState(null, '', path);
-    setView(viewFor(path));
+    setView(viewFor(location.pathname));
     window.scrollTo(0, 0);
   };
 
   const join = (room: string, name: string, media: LocalMedia): void => {
     setLast({ name, audio: media.micOn, video: media.cameraOn });
+    // The link's secrets are read here and live only in the call's memory.
+    const secrets = parseFragment(location.hash);
     const call = new Call({
       room,
       name,
       media,
+      meetingKey: secrets.key,
+      password: secrets.password,
       notify: notices.push,
+      keyChanged: (key) => {
+        // The address now carries the key too, so a reload or a copied
+        // address keeps it (the fragment never reaches the server).
+        if (location.pathname === '/' + room || location.pathname === '/' + encodeURIComponent(room)) {
+          history.replaceState(null, '', location.pathname + fragment(key, null));
+        }
+      },
       ended: (ending) => {
         // Rejoin keeps the microphone and camera as they were at the end.
         setLast({ name, audio: media.micOn, video: media.cameraOn });
@@ -127,6 +147,8 @@ export function App(): JSX.Element {
   switch (view.page) {
     case 'start':
       return <StartPage navigate={navigate} />;
+    case 'privacy':
+      return <Privacy navigate={navigate} />;
     case 'invalid':
       return <Invalid raw={view.raw} problem={view.problem} navigate={navigate} />;
     case 'prejoin':
@@ -140,7 +162,7 @@ export function App(): JSX.Element {
         />
       );
     case 'meeting':
-      return <Meeting call={view.call} notices={notices} />;
+      return <Meeting call={view.call} notices={notices} navigate={navigate} />;
     case 'left':
       return <Left ending={view.ending} navigate={navigate} rejoin={() => rejoin(view.room)} />;
   }

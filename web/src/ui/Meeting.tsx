@@ -5,11 +5,15 @@ import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call } from '../call';
 import { t } from '../i18n';
-import { audioTracks, gridColumns, tiles, type TileModel } from '../room';
+import { audioTracks, gridColumns, isModerator, tiles, type TileModel } from '../room';
+import { ChatPanel } from './ChatPanel';
+import { EncryptionInfo } from './EncryptionInfo';
+import { LobbyWait, PasswordPrompt } from './Gate';
 import { useChanges, useRoom, useSize, useTrack } from './hooks';
 import { Logo, PeopleIcon } from './icons';
 import { LanguageSwitch } from './LanguageSwitch';
 import { NoticeArea, type Notices } from './Notices';
+import { PeoplePanel } from './PeoplePanel';
 import { Settings } from './Settings';
 import { Tile } from './Tile';
 import { Toolbar } from './Toolbar';
@@ -77,12 +81,23 @@ function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: Medi
   );
 }
 
-export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
+type Panel = 'chat' | 'people' | null;
+
+export function Meeting(props: { call: Call; notices: Notices; navigate(path: string): void }): JSX.Element {
   const { call, notices } = props;
   const state = useRoom(call.store);
   useChanges(call.onPhase);
   useChanges(call.media.onChange);
+  useChanges(call.chat.subscribe);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [panel, setPanelState] = useState<Panel>(null);
+  const setPanel = (next: Panel, refocus = false): void => {
+    const was = panel;
+    setPanelState(next);
+    call.chat.setOpen(next === 'chat');
+    // Closing a panel from inside it puts the focus back on its button.
+    if (refocus && was) window.setTimeout(() => document.querySelector<HTMLElement>(`[data-panel-toggle="${was}"]`)?.focus(), 0);
+  };
   const [busy, setBusy] = useState(false);
   const media = call.media;
   const speaker = media.prefs.speaker ?? '';
@@ -105,7 +120,7 @@ export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
   });
 
   const invite = async (): Promise<void> => {
-    const url = `${location.origin}/${state.room}`;
+    const url = call.inviteLink();
     if (await copyText(url)) notices.push({ key: 'meeting.inviteCopied' });
     else notices.push({ key: 'meeting.inviteFailed', params: { url } });
   };
@@ -121,8 +136,18 @@ export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
   const screenTrack = call.screenTrack();
   const alone = state.others.length === 0 && call.phase === 'joined';
 
+  if (call.phase === 'password') return <PasswordPrompt call={call} room={state.room} navigate={props.navigate} />;
+  if (call.phase === 'lobby') return <LobbyWait call={call} room={state.room} navigate={props.navigate} />;
+
+  const closeOnEscape = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape' && !e.defaultPrevented) {
+      e.preventDefault();
+      setPanel(null, true);
+    }
+  };
+
   return (
-    <div class="meeting">
+    <div class={`meeting${panel ? ' with-panel' : ''}`}>
       <header class="meeting-header">
         {/* Not a link here: one stray click must not end the meeting. */}
         <span class="brand">
@@ -137,9 +162,11 @@ export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
             {count === 1 ? t('meeting.peopleOne') : t('meeting.peopleMany', { count })}
           </span>
         </div>
+        <EncryptionInfo keys={call.keys} />
         <LanguageSwitch />
       </header>
 
+      <div class="meeting-body">
       <main class={`meeting-main${screens.length ? ' has-stage' : ''}`} aria-label={t('meeting.participants')}>
         {call.phase === 'connecting' ? <p class="connecting">{t('meeting.connecting')}</p> : null}
         {screens.length ? (
@@ -159,6 +186,16 @@ export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
           <CameraGrid cameras={cameras} local={media.video} alone={alone} />
         )}
       </main>
+      {panel ? (
+        <div class="panel-frame" onKeyDown={closeOnEscape}>
+          {panel === 'chat' ? (
+            <ChatPanel call={call} state={state} onClose={() => setPanel(null, true)} />
+          ) : (
+            <PeoplePanel call={call} state={state} onClose={() => setPanel(null, true)} />
+          )}
+        </div>
+      ) : null}
+      </div>
 
       <Toolbar
         micOn={media.micOn}
@@ -169,7 +206,12 @@ export function Meeting(props: { call: Call; notices: Notices }): JSX.Element {
         onMic={() => call.setMic(!media.micOn)}
         onCamera={guarded(() => call.setCamera(!media.cameraOn))}
         onShare={guarded(() => (call.sharing ? call.stopScreen() : call.startScreen()))}
+        panel={panel}
+        unread={call.chat.unread}
+        waiting={isModerator(state) ? state.knocks.length : 0}
         onInvite={() => void invite()}
+        onChat={() => setPanel(panel === 'chat' ? null : 'chat')}
+        onPeople={() => setPanel(panel === 'people' ? null : 'people')}
         onSettings={() => setSettingsOpen(true)}
         onLeave={() => call.leave()}
       />

@@ -24,7 +24,24 @@ export function HomeLink(props: { navigate(path: string): void }): JSX.Element {
   );
 }
 
-export function Page(props: { class: string; navigate(path: string): void; children: ComponentChildren }): JSX.Element {
+/** A link to a page of the app that navigates without a reload. */
+export function AppLink(props: { href: string; navigate(path: string): void; class?: string; children: ComponentChildren }): JSX.Element {
+  return (
+    <a
+      class={props.class}
+      href={props.href}
+      onClick={(e) => {
+        if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        props.navigate(props.href);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}
+
+export function Page(props: { class: string; navigate(path: string): void; children: ComponentChildren; footer?: ComponentChildren }): JSX.Element {
   return (
     <div class={`page ${props.class}`}>
       <header class="page-header">
@@ -32,6 +49,7 @@ export function Page(props: { class: string; navigate(path: string): void; child
         <LanguageSwitch />
       </header>
       <main class="page-main">{props.children}</main>
+      {props.footer ? <footer class="page-footer">{props.footer}</footer> : null}
     </div>
   );
 }

@@ -2,10 +2,13 @@
 
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { newMeetingKey } from '../crypto/e2e';
+import { toBase64url } from '../crypto/encoding';
+import { fragment } from '../fragment';
 import { t } from '../i18n';
 import { checkMeetingName } from '../names';
 import { Logo, RefreshIcon } from './icons';
-import { Page } from './Page';
+import { AppLink, Page } from './Page';
 
 async function fetchNewName(): Promise<string> {
   const res = await fetch('/api/new-name', { headers: { accept: 'application/json' }, cache: 'no-store' });
@@ -57,11 +60,21 @@ export function StartPage(props: { navigate(path: string): void }): JSX.Element 
       input.current?.focus();
       return;
     }
-    props.navigate('/' + checked.value);
+    // The browser that starts a meeting makes its key; it travels only in
+    // the link's #fragment, which is never sent to the server.
+    props.navigate('/' + checked.value + fragment(toBase64url(newMeetingKey()), null));
   };
 
   return (
-    <Page class="start-page" navigate={props.navigate}>
+    <Page
+      class="start-page"
+      navigate={props.navigate}
+      footer={
+        <AppLink href="/privacy" navigate={props.navigate}>
+          {t('start.privacy')}
+        </AppLink>
+      }
+    >
       <section class="card start-card" aria-labelledby="start-title">
         <div class="start-mark">
           <Logo size={48} />

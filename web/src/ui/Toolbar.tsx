@@ -3,7 +3,7 @@
 
 import type { JSX } from 'preact';
 import { t, type Key } from '../i18n';
-import { CamIcon, CamOffIcon, GearIcon, LeaveIcon, LinkIcon, MicIcon, MicOffIcon, ScreenIcon, ScreenOffIcon } from './icons';
+import { CamIcon, CamOffIcon, ChatIcon, GearIcon, LeaveIcon, LinkIcon, MicIcon, MicOffIcon, PeopleIcon, ScreenIcon, ScreenOffIcon } from './icons';
 
 export interface ToolbarProps {
   micOn: boolean;
@@ -14,9 +14,39 @@ export interface ToolbarProps {
   onMic(): void;
   onCamera(): void;
   onShare(): void;
+  /** Which side panel is open. */
+  panel: 'chat' | 'people' | null;
+  unread: number;
+  /** People waiting in the lobby (shown to moderators). */
+  waiting: number;
   onInvite(): void;
+  onChat(): void;
+  onPeople(): void;
   onSettings(): void;
   onLeave(): void;
+}
+
+/** A button that opens or closes a side panel, with a count badge. */
+function PanelButton(props: { name: string; label: string; icon: JSX.Element; open: boolean; count: number; controls: string; onClick(): void }): JSX.Element {
+  return (
+    <button
+      type="button"
+      class={`tool${props.open ? ' active' : ''}`}
+      aria-label={props.label}
+      title={props.label}
+      aria-expanded={props.open ? 'true' : 'false'}
+      aria-controls={props.open ? props.controls : undefined}
+      data-panel-toggle={props.name}
+      onClick={props.onClick}
+    >
+      {props.icon}
+      {props.count > 0 ? (
+        <span class="count-badge" aria-hidden="true">
+          {props.count > 99 ? '99+' : props.count}
+        </span>
+      ) : null}
+    </button>
+  );
 }
 
 function ToolButton(props: { label: Key; icon: JSX.Element; off?: boolean; active?: boolean; disabled?: boolean; onClick(): void }): JSX.Element {
@@ -74,6 +104,26 @@ export function Toolbar(p: ToolbarProps): JSX.Element {
         ) : null}
         <ToolButton label="meeting.invite" icon={<LinkIcon />} onClick={p.onInvite} />
         <ToolButton label="meeting.settings" icon={<GearIcon />} onClick={p.onSettings} />
+      </div>
+      <div class="tool-group">
+        <PanelButton
+          name="chat"
+          label={(p.panel === 'chat' ? t('chat.close') : t('chat.open')) + (p.unread > 0 && p.panel !== 'chat' ? `, ${t('chat.unread', { count: p.unread })}` : '')}
+          icon={<ChatIcon />}
+          open={p.panel === 'chat'}
+          count={p.panel === 'chat' ? 0 : p.unread}
+          controls="chat-panel"
+          onClick={p.onChat}
+        />
+        <PanelButton
+          name="people"
+          label={t('people.toggle') + (p.waiting > 0 ? `, ${t('lobby.knockCount', { count: p.waiting })}` : '')}
+          icon={<PeopleIcon />}
+          open={p.panel === 'people'}
+          count={p.waiting}
+          controls="people-panel"
+          onClick={p.onPeople}
+        />
       </div>
       <button type="button" class="tool leave" aria-label={t('meeting.leave')} title={t('meeting.leave')} onClick={p.onLeave}>
         <LeaveIcon />

@@ -92,6 +92,46 @@ export const PeopleIcon = (): JSX.Element => (
   </Svg>
 );
 
+export const ChatIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M4 6.5A2.5 2.5 0 0 1 6.5 4h11A2.5 2.5 0 0 1 20 6.5v8a2.5 2.5 0 0 1-2.5 2.5H10l-4.5 3.5V17h0A2.5 2.5 0 0 1 4 14.5z" />
+    <path d="M8 9h8M8 12.5h5" />
+  </Svg>
+);
+
+export const ShieldIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M12 3l7.5 3v5.5c0 4.6-3.1 8.2-7.5 9.5-4.4-1.3-7.5-4.9-7.5-9.5V6z" />
+    <path d="M8.8 12l2.3 2.3 4.2-4.6" />
+  </Svg>
+);
+
+export const KeyWaitIcon = (): JSX.Element => (
+  <Svg>
+    <circle cx="8" cy="14" r="4" />
+    <path d="M11 11l8-8M16 6l2.5 2.5M14 8l2 2" />
+  </Svg>
+);
+
+export const CloseIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M6 6l12 12M18 6L6 18" />
+  </Svg>
+);
+
+export const SendIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M4 12l16-8-6 16-2.5-6.5z" />
+    <path d="M11.5 13.5L20 4" />
+  </Svg>
+);
+
+export const StarIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M12 3.5l2.6 5.3 5.9.9-4.3 4.1 1 5.8-5.2-2.7-5.2 2.7 1-5.8-4.3-4.1 5.9-.9z" />
+  </Svg>
+);
+
 /** The Plausch mark: two overlapping speech bubbles. */
 export const Logo = (props: { size?: number }): JSX.Element => (
   <svg class="logo" viewBox="0 0 64 64" width={props.size ?? 32} height={props.size ?? 32} aria-hidden="true" focusable="false">

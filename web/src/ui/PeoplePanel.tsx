@@ -1,0 +1,284 @@
+// The participants panel: everyone with role, microphone and camera state and
+// the verification code of you and them; for moderators the lobby, actions
+// per person and the meeting settings.
+
+import type { JSX } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Call } from '../call';
+import { t } from '../i18n';
+import { colourIndex, initials } from '../names';
+import type { ParticipantInfo } from '../protocol';
+import { isModerator, type RoomState } from '../room';
+import { useChanges } from './hooks';
+import { CamOffIcon, CloseIcon, MicOffIcon, StarIcon } from './icons';
+
+function Badges(props: { p: ParticipantInfo }): JSX.Element {
+  const { p } = props;
+  return (
+    <span class="person-badges">
+      {p.role === 'moderator' ? (
+        <span class="badge moderator">
+          <StarIcon />
+          {t('people.moderator')}
+        </span>
+      ) : null}
+      {!p.audio ? (
+        <span class="state-icon" role="img" aria-label={t('meeting.micMuted')} title={t('meeting.micMuted')}>
+          <MicOffIcon />
+        </span>
+      ) : null}
+      {!p.video ? (
+        <span class="state-icon" role="img" aria-label={t('people.camOff')} title={t('people.camOff')}>
+          <CamOffIcon />
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+function Avatar(props: { p: ParticipantInfo }): JSX.Element {
+  return (
+    <span class={`avatar small avatar-c${colourIndex(props.p.id || props.p.name)}`} aria-hidden="true">
+      {initials(props.p.name)}
+    </span>
+  );
+}
+
+function Person(props: { call: Call; p: ParticipantInfo; moderator: boolean }): JSX.Element {
+  const { call, p } = props;
+  const code = call.keys.code(p);
+  const hasPublicKey = !!p.publicKey;
+  return (
+    <li class="person" data-participant={p.id}>
+      <div class="person-line">
+        <Avatar p={p} />
+        <span class="person-name">{p.name}</span>
+        <Badges p={p} />
+      </div>
+      {hasPublicKey ? (
+        <p class="code">
+          <span>{t('people.code', { name: p.name })}</span>{' '}
+          <span class="code-emoji" data-code-with={p.id}>
+            {code ? code.join('') : '…'}
+          </span>
+        </p>
+      ) : (
+        <p class="code">{t('people.noCode', { name: p.name })}</p>
+      )}
+      {!p.hasKey ? <p class="person-note">{t('people.noKey')}</p> : null}
+      {props.moderator ? (
+        <div class="person-actions" role="group" aria-label={p.name}>
+          <button type="button" class="small-button" disabled={!p.audio} onClick={() => call.moderate({ type: 'participant.mute', id: p.id, kind: 'audio' })}>
+            {t('mod.mute')}
+          </button>
+          <button type="button" class="small-button" disabled={!p.video} onClick={() => call.moderate({ type: 'participant.mute', id: p.id, kind: 'video' })}>
+            {t('mod.stopCamera')}
+          </button>
+          {p.role !== 'moderator' ? (
+            <button type="button" class="small-button" onClick={() => call.moderate({ type: 'participant.grant', id: p.id })}>
+              {t('mod.grant')}
+            </button>
+          ) : null}
+          <button type="button" class="small-button danger" onClick={() => call.moderate({ type: 'participant.remove', id: p.id })}>
+            {t('mod.remove')}
+          </button>
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+function ConfirmEnd(props: { open: boolean; onConfirm(): void; onCancel(): void }): JSX.Element {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (props.open && !d.open) d.showModal();
+    if (!props.open && d.open) d.close();
+  }, [props.open]);
+  return (
+    <dialog
+      ref={ref}
+      class="settings confirm"
+      aria-labelledby="end-title"
+      aria-describedby="end-text"
+      onClose={props.onCancel}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          e.stopPropagation();
+          props.onCancel();
+        }
+      }}
+    >
+      <h2 id="end-title">{t('mod.endTitle')}</h2>
+      <p id="end-text">{t('mod.endText')}</p>
+      <div class="dialog-actions">
+        <button type="button" class="secondary" onClick={props.onCancel}>
+          {t('mod.cancel')}
+        </button>
+        <button type="button" class="danger-button" onClick={props.onConfirm}>
+          {t('mod.end')}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+function MeetingSettings(props: { call: Call; state: RoomState<MediaStreamTrack> }): JSX.Element {
+  const { call, state } = props;
+  const [password, setPassword] = useState('');
+  const [include, setInclude] = useState(call.includePassword);
+  const has = state.settings.password;
+  return (
+    <section class="panel-section" aria-labelledby="mod-settings-title">
+      <h3 id="mod-settings-title">{t('mod.settings')}</h3>
+      <form
+        class="password-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (password === '') return;
+          call.moderate({ type: 'room.password', password });
+          setPassword('');
+        }}
+      >
+        <p class="setting-state">{has ? t('mod.passwordOn') : t('mod.passwordOff')}</p>
+        <label for="meeting-password">{t('mod.password')}</label>
+        <div class="input-row">
+          <input
+            id="meeting-password"
+            type="password"
+            autoComplete="new-password"
+            maxLength={128}
+            value={password}
+            aria-describedby="meeting-password-hint"
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+          <button type="submit" class="small-button" disabled={password === ''}>
+            {has ? t('mod.changePassword') : t('mod.setPassword')}
+          </button>
+        </div>
+        <p id="meeting-password-hint" class="hint">
+          {t('mod.passwordHint')}
+        </p>
+        {has ? (
+          <div class="setting-row">
+            {call.knowsPassword ? (
+              <label class="check">
+                <input
+                  type="checkbox"
+                  checked={include}
+                  onChange={(e) => {
+                    call.includePassword = e.currentTarget.checked;
+                    setInclude(e.currentTarget.checked);
+                  }}
+                />
+                {t('mod.includePassword')}
+              </label>
+            ) : null}
+            <button type="button" class="small-button" onClick={() => call.moderate({ type: 'room.password', password: '' })}>
+              {t('mod.removePassword')}
+            </button>
+          </div>
+        ) : null}
+      </form>
+      <div class="setting-row lobby-setting">
+        <label class="check switch">
+          <input
+            type="checkbox"
+            role="switch"
+            checked={state.settings.lobby}
+            aria-describedby="lobby-hint"
+            onChange={(e) => call.moderate({ type: 'room.lobby', enabled: e.currentTarget.checked })}
+          />
+          {t('mod.lobby')}
+        </label>
+        <p id="lobby-hint" class="hint">
+          {t('mod.lobbyHint')}
+        </p>
+      </div>
+    </section>
+  );
+}
+
+export function PeoplePanel(props: { call: Call; state: RoomState<MediaStreamTrack>; onClose(): void }): JSX.Element {
+  const { call, state } = props;
+  useChanges(call.keys.onChange);
+  const [confirm, setConfirm] = useState(false);
+  const moderator = isModerator(state);
+  const self: ParticipantInfo = { ...state.self, id: state.selfId ?? '', hasKey: call.keys.hasKey };
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+
+  return (
+    <aside class="panel people-panel" id="people-panel" aria-labelledby="people-title">
+      <div class="panel-head">
+        <h2 id="people-title" ref={heading} tabIndex={-1}>
+          {t('people.title')}
+        </h2>
+        <button type="button" class="ghost icon-button" aria-label={t('panel.close')} title={t('panel.close')} onClick={props.onClose}>
+          <CloseIcon />
+        </button>
+      </div>
+      <div class="panel-scroll">
+        {moderator && state.knocks.length ? (
+          <section class="panel-section lobby-list" aria-labelledby="lobby-list-title">
+            <h3 id="lobby-list-title">{t('people.lobby')}</h3>
+            <ul>
+              {state.knocks.map((k) => (
+                <li key={k.id} class="knock">
+                  <span>{t('people.knock', { name: k.name })}</span>
+                  <span class="knock-actions" role="group" aria-label={k.name}>
+                    <button type="button" class="small-button primary" onClick={() => call.moderate({ type: 'lobby.admit', id: k.id })}>
+                      {t('people.admit')}
+                    </button>
+                    <button type="button" class="small-button" onClick={() => call.moderate({ type: 'lobby.deny', id: k.id })}>
+                      {t('people.deny')}
+                    </button>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
+        <ul class="people-list">
+          <li class="person self" data-participant={self.id}>
+            <div class="person-line">
+              <Avatar p={self} />
+              <span class="person-name">{t('meeting.you', { name: self.name })}</span>
+              <Badges p={self} />
+            </div>
+            {!call.keys.hasKey ? <p class="person-note">{t('people.noKey')}</p> : null}
+          </li>
+          {state.others.map((p) => (
+            <Person key={p.id} call={call} p={p} moderator={moderator} />
+          ))}
+        </ul>
+        {state.others.length ? <p class="hint code-hint">{t('people.codeHint')}</p> : null}
+        {moderator ? (
+          <>
+            <section class="panel-section">
+              <div class="setting-row">
+                <button type="button" class="small-button" onClick={() => call.moderate({ type: 'room.mute', kind: 'audio' })} disabled={state.others.length === 0}>
+                  {t('mod.muteAll')}
+                </button>
+                <button type="button" class="small-button danger" onClick={() => setConfirm(true)}>
+                  {t('mod.end')}
+                </button>
+              </div>
+            </section>
+            <MeetingSettings call={call} state={state} />
+          </>
+        ) : null}
+      </div>
+      <ConfirmEnd
+        open={confirm}
+        onCancel={() => setConfirm(false)}
+        onConfirm={() => {
+          setConfirm(false);
+          call.moderate({ type: 'room.end' });
+        }}
+      />
+    </aside>
+  );
+}
