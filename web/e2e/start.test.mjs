@@ -34,7 +34,9 @@ test('start page suggests a name and starts a meeting with it', async () => {
   assert.notEqual(second, first);
   await shot(page, 'start-desktop');
   await page.getByRole('button', { name: 'Start meeting' }).click();
-  await page.waitForURL(`${server.url}/${second}`);
+  // The new meeting's key is in the fragment: 16 random bytes, base64url.
+  await page.waitForURL((u) => u.pathname === `/${second}`);
+  assert.match(new URL(page.url()).hash, /^#k=[A-Za-z0-9_-]{22}$/);
   await page.getByRole('heading', { name: 'Ready to join?' }).waitFor();
   await page.getByRole('button', { name: 'Join meeting' }).waitFor();
   assert.deepEqual(foreign, []);
@@ -58,7 +60,7 @@ test('a bad meeting name gets a clear message; a typed good one works', async ()
   await page.getByText('Please enter a meeting name.').waitFor();
   await box.fill('Team-Kaffee');
   await page.getByRole('button', { name: 'Start meeting' }).click();
-  await page.waitForURL(`${server.url}/team-kaffee`);
+  await page.waitForURL((u) => u.pathname === '/team-kaffee' && u.hash.startsWith('#k='));
   await context.close();
 });
 

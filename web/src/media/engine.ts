@@ -19,6 +19,8 @@ export interface EngineStats {
   audio: { packetsReceived: number; totalSamplesReceived: number };
   video: { packetsReceived: number; framesDecoded: number };
   sent: { audioPackets: number; videoPackets: number };
+  /** Addresses of the server's ICE candidates (remote candidates) on both connections. */
+  remoteAddresses: string[];
 }
 
 const ANSWER_TIMEOUT_MS = 15000;
@@ -179,9 +181,17 @@ export class Engine {
       audio: { packetsReceived: 0, totalSamplesReceived: 0 },
       video: { packetsReceived: 0, framesDecoded: 0 },
       sent: { audioPackets: 0, videoPackets: 0 },
+      remoteAddresses: [],
+    };
+    const addresses = new Set<string>();
+    const remote = (r: Record<string, unknown>): void => {
+      if (r.type !== 'remote-candidate') return;
+      const a = typeof r.address === 'string' ? r.address : typeof r.ip === 'string' ? r.ip : '';
+      if (a) addresses.add(a);
     };
     if (this.subscribe) {
       (await this.subscribe.getStats()).forEach((r: Record<string, unknown>) => {
+        remote(r);
         if (r.type !== 'inbound-rtp') return;
         const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : 0);
         if (r.kind === 'audio') {
@@ -195,12 +205,14 @@ export class Engine {
     }
     if (this.publish) {
       (await this.publish.getStats()).forEach((r: Record<string, unknown>) => {
+        remote(r);
         if (r.type !== 'outbound-rtp') return;
         const p = typeof r.packetsSent === 'number' ? r.packetsSent : 0;
         if (r.kind === 'audio') out.sent.audioPackets += p;
         else if (r.kind === 'video') out.sent.videoPackets += p;
       });
     }
+    out.remoteAddresses = [...addresses].sort();
     return out;
   }
 
