@@ -205,7 +205,8 @@ export async function newPerson(browser, origin, opts = {}) {
     viewport: opts.viewport ?? DESKTOP,
     locale: opts.locale ?? 'en-US',
     colorScheme: opts.colorScheme ?? 'light',
-    permissions: ['camera', 'microphone'],
+    // Granting more later (clipboard) would end the running camera track.
+    permissions: ['camera', 'microphone', ...(opts.permissions ?? [])],
   });
   if (!netns) await context.addInitScript(loopbackOnlyICE);
   const page = await context.newPage();

@@ -17,7 +17,12 @@ export function useRoom<T>(store: RoomStore<T>): RoomState<T> {
 /** Re-renders whenever `subscribe` reports a change. */
 export function useChanges(subscribe: (fn: () => void) => () => void): void {
   const [, setTick] = useState(0);
-  useEffect(() => subscribe(() => setTick((n) => n + 1)), [subscribe]);
+  useEffect(() => {
+    const off = subscribe(() => setTick((n) => n + 1));
+    // A change between the render and this effect would be missed: render once more.
+    setTick((n) => n + 1);
+    return off;
+  }, [subscribe]);
 }
 
 /** The box size of an element, kept up to date. */
