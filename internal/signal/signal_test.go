@@ -93,6 +93,12 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"candidate","pc":"publish","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host","sdpMid":"0","sdpMLineIndex":0}}`,
 		`{"type":"media","audio":false,"video":true}`,
 		`{"type":"leave"}`, `{"type":null}`, `[]`, `"x"`, `{"type":"join","room":{}}`,
+		`{"type":"join","room":"r","name":"n","password":"pw","hasKey":true,"publicKey":"BBES2B3t"}`,
+		`{"type":"chat","to":"abc","data":"q83v"}`, `{"type":"relay","to":"abc","data":"{}"}`,
+		`{"type":"key.status","hasKey":true}`, `{"type":"room.password","password":""}`,
+		`{"type":"room.lobby","enabled":false}`, `{"type":"lobby.admit","id":"x"}`,
+		`{"type":"participant.mute","id":"x","kind":"video"}`, `{"type":"room.mute","kind":"audio"}`,
+		`{"type":"participant.remove","id":"x"}`, `{"type":"participant.grant","id":"x"}`, `{"type":"room.end"}`,
 	} {
 		f.Add([]byte(s))
 	}
