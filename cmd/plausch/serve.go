@@ -30,6 +30,7 @@ func serve(args []string) int {
 	iceServers := fs.String("ice-servers", env("PLAUSCH_ICE_SERVERS", ""), "comma-separated STUN/TURN URLs your own infrastructure provides to browsers; none by default [PLAUSCH_ICE_SERVERS]")
 	maxMeetings := fs.Int("max-meetings", envInt("PLAUSCH_MAX_MEETINGS", 1000), "meetings at once on this server; 0 means no limit [PLAUSCH_MAX_MEETINGS]")
 	maxParticipants := fs.Int("max-participants", envInt("PLAUSCH_MAX_PARTICIPANTS", 100), "participants per meeting; 0 means no limit [PLAUSCH_MAX_PARTICIPANTS]")
+	withMetrics := fs.Bool("metrics", envBool("PLAUSCH_METRICS"), "serve Prometheus metrics (packet counters, meetings, participants; nothing personal) at /metrics [PLAUSCH_METRICS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -45,10 +46,11 @@ func serve(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{
-		Addr:  *addr,
-		Media: sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
-		Rooms: room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants},
-		Log:   log,
+		Addr:    *addr,
+		Media:   sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
+		Rooms:   room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants},
+		Log:     log,
+		Metrics: *withMetrics,
 	}
 	if urls := split(*iceServers); len(urls) > 0 {
 		cfg.ICEServers = []plsignal.ICEServer{{URLs: urls}}

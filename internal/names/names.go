@@ -63,6 +63,10 @@ var reserved = map[string]bool{
 	"privacy":              true, // the privacy page
 }
 
+// IsReserved reports whether name (any case) is one of the server's own
+// routes rather than a possible meeting.
+func IsReserved(name string) bool { return reserved[strings.ToLower(name)] }
+
 // wordsFile holds 1024 distinct common lowercase words, one per line.
 //
 //go:embed words.txt

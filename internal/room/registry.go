@@ -113,6 +113,19 @@ func (g *Registry) Rooms() int {
 	return len(g.rooms)
 }
 
+// Participants is the number of people in all meetings, waiting included.
+func (g *Registry) Participants() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for _, r := range g.rooms {
+		r.mu.Lock()
+		n += len(r.parts) + len(r.waiting)
+		r.mu.Unlock()
+	}
+	return n
+}
+
 // Hash is the short salted hash that stands for a meeting name in logs.
 func (g *Registry) Hash(name string) string {
 	m := hmac.New(sha256.New, g.salt[:])

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"plausch.dev/plausch/internal/metrics"
 	"plausch.dev/plausch/internal/names"
 	"plausch.dev/plausch/internal/room"
 	"plausch.dev/plausch/internal/session"
@@ -33,6 +34,7 @@ type Config struct {
 	ICEServers []signal.ICEServer
 	Session    session.Config // limits; Registry, Engine and Log are set by Start
 	Log        *slog.Logger
+	Metrics    bool // serve Prometheus metrics at /metrics
 }
 
 // Server is a running Plausch server.
@@ -68,11 +70,12 @@ func Start(cfg Config) (*Server, error) {
 	sc := cfg.Session
 	sc.Registry, sc.Engine, sc.ICEServers, sc.Log = s.registry, engine, cfg.ICEServers, cfg.Log
 	sc.Defaults()
+	wp := web.Params{WebSocket: s.websocket(ctx, &sc), NewName: names.Generate}
+	if cfg.Metrics {
+		wp.Metrics = metrics.Handler(engine, s.registry)
+	}
 	s.http = &http.Server{
-		Handler: web.Handler(web.Params{
-			WebSocket: s.websocket(ctx, &sc),
-			NewName:   names.Generate,
-		}),
+		Handler:           web.Handler(wp),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		BaseContext:       func(net.Listener) context.Context { return ctx },

@@ -65,13 +65,14 @@ func (d *DownTrack) StreamID() string { return d.track.publisher }
 // Kind implements webrtc.TrackLocal.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 
-// write sends pkt with this subscriber's SSRC and payload type. Header
+// write sends pkt with this subscriber's SSRC and payload type and reports
+// whether it went out. Header
 // extensions are dropped: their ids were negotiated with the publisher, and
 // the subscriber's interceptors add their own.
-func (d *DownTrack) write(pkt *rtp.Packet) {
+func (d *DownTrack) write(pkt *rtp.Packet) bool {
 	b := d.binding.Load()
 	if b == nil {
-		return
+		return false
 	}
 	d.hdr = pkt.Header
 	d.hdr.SSRC = b.ssrc
@@ -79,7 +80,8 @@ func (d *DownTrack) write(pkt *rtp.Packet) {
 	d.hdr.Extension = false
 	d.hdr.Extensions = nil
 	// A write error means the subscriber is going away; it is removed elsewhere.
-	_, _ = b.stream.WriteRTP(&d.hdr, pkt.Payload)
+	_, err := b.stream.WriteRTP(&d.hdr, pkt.Payload)
+	return err == nil
 }
 
 // readRTCP passes the subscriber's keyframe requests to the publisher until

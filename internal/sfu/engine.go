@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/dtls/v3"
@@ -37,9 +38,19 @@ type Config struct {
 
 // Engine creates peer connections that share one configuration.
 type Engine struct {
-	api *webrtc.API
-	mux io.Closer
+	api   *webrtc.API
+	mux   io.Closer
+	stats Stats
 }
+
+// Stats counts RTP packets over the engine's life.
+type Stats struct {
+	Received  atomic.Uint64 // from publishers
+	Forwarded atomic.Uint64 // to subscribers
+}
+
+// Stats returns the engine's packet counters.
+func (e *Engine) Stats() *Stats { return &e.stats }
 
 // NewEngine builds the WebRTC API for cfg. Close releases its UDP port.
 func NewEngine(cfg Config) (*Engine, error) {

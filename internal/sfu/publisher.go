@@ -27,6 +27,7 @@ type PublisherParams struct {
 type Publisher struct {
 	params PublisherParams
 	pc     *webrtc.PeerConnection
+	stats  *Stats
 
 	mu      sync.Mutex
 	sources map[string]string // mid -> source, from the latest offer
@@ -41,7 +42,7 @@ func (e *Engine) NewPublisher(params PublisherParams) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("publisher peer connection: %w", err)
 	}
-	p := &Publisher{params: params, pc: pc, sources: map[string]string{}}
+	p := &Publisher{params: params, pc: pc, sources: map[string]string{}, stats: &e.stats}
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(onFailedOnce(params.OnFailed))
 	return p, nil
@@ -110,6 +111,7 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		codec:     remote.Codec().RTPCodecCapability,
 		remote:    remote,
 		pc:        p.pc,
+		stats:     p.stats,
 		done:      make(chan struct{}),
 	}
 	for _, ext := range receiver.GetParameters().HeaderExtensions {

@@ -26,6 +26,7 @@ type Track struct {
 	remote    *webrtc.TrackRemote
 	pc        *webrtc.PeerConnection // the publisher's, for keyframe requests
 	levelExt  uint8                  // RFC 6464 extension id, 0 if not negotiated
+	stats     *Stats
 
 	// downs is copy-on-write: the read loop loads it once per packet without
 	// a lock; subscribe/unsubscribe replace it under mu.
@@ -141,14 +142,21 @@ func (t *Track) run(onEnd func(*Track)) {
 // forward is the hot path: one packet to every subscriber, no allocation.
 func (t *Track) forward(pkt *rtp.Packet) {
 	t.packets.Add(1)
+	t.stats.Received.Add(1)
 	if t.levelExt != 0 {
 		t.observeLevel(pkt)
 	}
 	if t.paused.Load() {
 		return
 	}
+	var sent uint64
 	for _, d := range t.loadDowns() {
-		d.write(pkt)
+		if d.write(pkt) {
+			sent++
+		}
+	}
+	if sent > 0 {
+		t.stats.Forwarded.Add(sent)
 	}
 }
 

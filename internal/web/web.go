@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+
+	"plausch.dev/plausch/internal/names"
 )
 
 // dist is the built browser app (make web). Only .gitkeep is there before.
@@ -36,6 +38,7 @@ type Params struct {
 	NewName   func() string // a fresh meeting name for /api/new-name
 	Ready     func() bool   // whether /readyz reports ready
 	App       fs.FS         // the built app; nil serves the embedded one
+	Metrics   http.Handler  // served at /metrics when not nil
 }
 
 // Handler returns the server's whole HTTP surface.
@@ -59,6 +62,9 @@ func Handler(p Params) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if p.Metrics != nil {
+		mux.Handle("GET /metrics", p.Metrics)
+	}
 	files := http.FileServerFS(app)
 	mux.Handle("GET /assets/", cached(files))
 	mux.Handle("GET /manifest.webmanifest", files)
@@ -72,8 +78,8 @@ func Handler(p Params) http.Handler {
 
 func serveIndex(app fs.FS) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.PathValue("meeting"), ".") {
-			http.NotFound(w, r) // a missing static file, not a meeting
+		if m := r.PathValue("meeting"); strings.Contains(m, ".") || names.IsReserved(m) {
+			http.NotFound(w, r) // a missing static file or route, not a meeting
 			return
 		}
 		page, err := fs.ReadFile(app, "index.html")

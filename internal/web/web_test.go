@@ -50,6 +50,8 @@ func TestRoutes(t *testing.T) {
 		{"/assets/missing.js", 404, ""},
 		{"/favicon.ico", 404, ""},
 		{"/a/b", 404, ""},
+		{"/metrics", 404, ""},
+		{"/API", 404, ""},
 	}
 	for _, c := range cases {
 		res := get(h, c.path)
