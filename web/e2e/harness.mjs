@@ -283,7 +283,7 @@ export async function waitForAudio(page, timeout = 20000) {
   );
 }
 
-export function shot(page, name) {
+export function shot(page, name, opts = {}) {
   mkdirSync(screenshotDir, { recursive: true });
-  return page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+  return page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: opts.fullPage === true });
 }

@@ -98,6 +98,15 @@ test('chat to everyone and privately: the recipients read it, no frame carries t
   }
   started = true;
 
+  // The encryption indicator says what is end-to-end encrypted, and what is not.
+  await ada.page.getByRole('button', { name: /Encryption: what is protected/ }).click();
+  const info = ada.page.getByRole('dialog', { name: 'Encryption in this meeting' });
+  await info.getByText('Chat: end-to-end encrypted. Only people with the meeting key can read it.').waitFor();
+  await info.getByText('Audio and video: encrypted on the way to the server, but the server can see them').waitFor();
+  await shot(ada.page, 'encryption-desktop');
+  await ada.page.keyboard.press('Escape');
+  await info.waitFor({ state: 'detached' });
+
   // To everyone, with a link.
   const group = marker('Treffpunkt');
   secrets.push(group);
@@ -148,7 +157,7 @@ test('chat to everyone and privately: the recipients read it, no frame carries t
   // Escape closes the panel and puts the focus back on its button.
   await grace.page.getByLabel('Message').press('Escape');
   await grace.page.locator('#chat-panel').waitFor({ state: 'detached' });
-  assert.equal(await grace.page.evaluate(() => document.activeElement?.getAttribute('data-panel-toggle')), 'chat');
+  await grace.page.waitForFunction(() => document.activeElement?.getAttribute('data-panel-toggle') === 'chat', null, { timeout: 2000 });
 });
 
 test('someone who typed the meeting name gets the key, reads later messages, and the codes match', async () => {
@@ -191,6 +200,24 @@ test('someone who typed the meeting name gets the key, reads later messages, and
   await bob.page.setViewportSize(DESKTOP);
   await bob.page.keyboard.press('Escape');
   await bob.page.locator('#people-panel').waitFor({ state: 'detached' });
+
+  // The same in German, at phone size.
+  const linus = people.Linus.page;
+  await linus.setViewportSize(PHONE);
+  await linus.getByLabel('Language').selectOption('de');
+  await linus.getByRole('button', { name: 'Teilnehmende' }).click();
+  await linus.locator('#people-panel').getByText('Vergleiche diesen Code mit Bob:').waitFor();
+  await shot(linus, 'participants-german-phone');
+  await linus.getByRole('button', { name: /Chat öffnen/ }).click();
+  await linus.getByLabel('Nachricht').waitFor();
+  await shot(linus, 'chat-german-phone');
+  await linus.getByRole('button', { name: 'Verschlüsselung: was geschützt ist. Chat Ende-zu-Ende-verschlüsselt' }).click();
+  await linus.getByText('Audio und Video: auf dem Weg zum Server verschlüsselt').waitFor();
+  await shot(linus, 'encryption-german-phone');
+  await linus.keyboard.press('Escape');
+  await linus.getByLabel('Sprache').selectOption('en');
+  await linus.getByRole('toolbar').getByRole('button', { name: 'Close chat' }).click();
+  await linus.setViewportSize(DESKTOP);
 });
 
 test('with a different key, messages show "could not decrypt", never garbage', async () => {
@@ -258,15 +285,15 @@ test('the privacy page, linked from the start page, in English and German', asyn
   }
   await page.getByText('never logged').waitFor();
   await page.getByText('The meeting key.').waitFor();
-  await shot(page, 'privacy-desktop');
+  await shot(page, 'privacy-desktop', { fullPage: true });
   await page.setViewportSize(PHONE);
-  await shot(page, 'privacy-phone');
+  await shot(page, 'privacy-phone', { fullPage: true });
   await page.setViewportSize(DESKTOP);
   // The button deletes what is stored (here: the language choice).
   await page.getByLabel('Language').selectOption('de');
   await page.getByRole('heading', { name: 'Was dieser Server über dich weiß', level: 1 }).waitFor();
   await page.getByRole('heading', { name: 'Was der Server nie sieht' }).waitFor();
-  await shot(page, 'privacy-german-desktop');
+  await shot(page, 'privacy-german-desktop', { fullPage: true });
   assert.ok((await page.evaluate(() => Object.keys(localStorage))).includes('plausch.lang'));
   await page.getByRole('button', { name: 'Löschen, was Plausch in diesem Browser gespeichert hat' }).click();
   await page.getByText('Gelöscht.').waitFor();

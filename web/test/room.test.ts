@@ -126,3 +126,23 @@ test('grid columns fit the box', () => {
   assert.equal(gridColumns(9, 1300, 700), 3);
   assert.equal(gridColumns(0, 100, 100), 1);
 });
+
+test('role, settings and lobby knocks', () => {
+  let s = run([
+    { type: 'joined', id: 'me', room: 'room', participants: [grace], role: 'moderator', settings: { password: true, lobby: false } },
+  ]);
+  assert.equal(s.self.role, 'moderator');
+  assert.deepEqual(s.settings, { password: true, lobby: false });
+  s = reduce(s, { type: 'lobby.knock', participant: { id: 'e', name: 'Eve' } });
+  s = reduce(s, { type: 'lobby.knock', participant: { id: 'e', name: 'Eve' } });
+  s = reduce(s, { type: 'lobby.knock', participant: { id: 'f', name: 'Frank' } });
+  assert.deepEqual(s.knocks.map((k) => k.id), ['e', 'f']);
+  s = reduce(s, { type: 'lobby.gone', id: 'e' });
+  assert.deepEqual(s.knocks.map((k) => k.id), ['f']);
+  s = reduce(s, { type: 'room.settings', settings: { password: false, lobby: true } });
+  assert.deepEqual(s.settings, { password: false, lobby: true });
+  // Losing the moderator role hides the lobby.
+  s = reduce(s, { type: 'participant.updated', participant: { id: 'me', name: 'Ada', audio: true, video: true, screen: false, role: 'participant' } });
+  assert.equal(s.self.role, 'participant');
+  assert.deepEqual(s.knocks, []);
+});

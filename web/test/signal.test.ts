@@ -88,3 +88,12 @@ test('close reasons become endings', () => {
   assert.equal(endingFromClose({ code: 4000, reason: 'odd', byUs: false, neverOpened: false }, null).message, 'error.other');
   assert.equal(endingFromClose({ code: 1006, reason: '', byUs: false, neverOpened: false }, null).kind, 'lost');
 });
+
+test('removed, denied and ended become their own endings', () => {
+  const closed = { code: 4001, reason: 'removed', byUs: false, neverOpened: false };
+  assert.deepEqual(endingFromClose(closed, 'removed'), { kind: 'error', title: 'left.removedTitle', message: 'left.removed' });
+  assert.deepEqual(endingFromClose(closed, 'denied'), { kind: 'error', title: 'left.notJoined', message: 'left.denied' });
+  assert.deepEqual(endingFromClose(closed, 'ended'), { kind: 'error', title: 'left.endedTitle', message: 'left.ended' });
+  assert.deepEqual(endingFromClose(closed, 'ended', true), { kind: 'left', title: 'left.endedTitle', message: 'left.youEnded' });
+  assert.equal(endingFromClose(closed, null).message, 'left.removedOrEnded');
+});

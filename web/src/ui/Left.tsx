@@ -14,7 +14,7 @@ export function Left(props: { ending: Ending; navigate(path: string): void; rejo
     <Page class="left-page" navigate={props.navigate}>
       <section class="card left-card" aria-labelledby="left-title">
         <h1 id="left-title" ref={heading} tabIndex={-1}>
-          {e.kind === 'left' ? t('left.title') : e.wasJoined ? t('left.disconnected') : t('left.notJoined')}
+          {e.title ? t(e.title) : e.kind === 'left' ? t('left.title') : e.wasJoined ? t('left.disconnected') : t('left.notJoined')}
         </h1>
         {e.message ? <p class="lead">{t(e.message)}</p> : null}
         {e.reason ? <p class="reason">{t('left.reason', { reason: e.reason })}</p> : null}

@@ -220,27 +220,27 @@ export function PeoplePanel(props: { call: Call; state: RoomState<MediaStreamTra
           <CloseIcon />
         </button>
       </div>
+      {moderator && state.knocks.length ? (
+        <section class="lobby-list" aria-labelledby="lobby-list-title">
+          <h3 id="lobby-list-title">{t('people.lobby')}</h3>
+          <ul>
+            {state.knocks.map((k) => (
+              <li key={k.id} class="knock">
+                <span>{t('people.knock', { name: k.name })}</span>
+                <span class="knock-actions" role="group" aria-label={k.name}>
+                  <button type="button" class="small-button primary" onClick={() => call.moderate({ type: 'lobby.admit', id: k.id })}>
+                    {t('people.admit')}
+                  </button>
+                  <button type="button" class="small-button" onClick={() => call.moderate({ type: 'lobby.deny', id: k.id })}>
+                    {t('people.deny')}
+                  </button>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       <div class="panel-scroll">
-        {moderator && state.knocks.length ? (
-          <section class="panel-section lobby-list" aria-labelledby="lobby-list-title">
-            <h3 id="lobby-list-title">{t('people.lobby')}</h3>
-            <ul>
-              {state.knocks.map((k) => (
-                <li key={k.id} class="knock">
-                  <span>{t('people.knock', { name: k.name })}</span>
-                  <span class="knock-actions" role="group" aria-label={k.name}>
-                    <button type="button" class="small-button primary" onClick={() => call.moderate({ type: 'lobby.admit', id: k.id })}>
-                      {t('people.admit')}
-                    </button>
-                    <button type="button" class="small-button" onClick={() => call.moderate({ type: 'lobby.deny', id: k.id })}>
-                      {t('people.deny')}
-                    </button>
-                  </span>
-                </li>
-              ))}
-            </ul>
-          </section>
-        ) : null}
         <ul class="people-list">
           <li class="person self" data-participant={self.id}>
             <div class="person-line">
