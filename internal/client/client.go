@@ -30,6 +30,7 @@ type Options struct {
 	Audio, Video bool // announced in join
 	Password     string
 	PublicKey    string // base64url raw P-256 point; empty sends none
+	E2EE         bool   // announce end-to-end media encryption
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
 	// HTTPClient dials the WebSocket; nil uses the default.
@@ -68,6 +69,7 @@ type State struct {
 	Muted        []signal.Muted
 	Chats        []signal.ChatMessage
 	Relays       []signal.RelayMessage
+	Mode         signal.MediaMode // how media travels now
 	Participants map[string]signal.Participant
 	Speaking     []string
 	Errors       []signal.ErrorMessage
@@ -123,6 +125,9 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	}
 	if opts.PublicKey != "" {
 		join["publicKey"] = opts.PublicKey
+	}
+	if opts.E2EE {
+		join["e2ee"] = true
 	}
 	if err := c.Send(join); err != nil {
 		c.Close()
@@ -307,6 +312,8 @@ type serverMsg struct {
 	From         string                   `json:"from"`
 	To           string                   `json:"to"`
 	Data         string                   `json:"data"`
+	Mode         string                   `json:"mode"`
+	Peer         string                   `json:"peer"`
 	RetryAfter   int                      `json:"retryAfter"`
 	SDP          string                   `json:"sdp"`
 	Tracks       []signal.SubscribedTrack `json:"tracks"`
@@ -350,6 +357,8 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 		c.update(func(s *State) { s.Muted = append(s.Muted, signal.Muted{Kind: m.Kind, By: m.By}) })
 	case "chat":
 		c.update(func(s *State) { s.Chats = append(s.Chats, signal.ChatMessage{From: m.From, To: m.To, Data: m.Data}) })
+	case "media.mode":
+		c.update(func(s *State) { s.Mode = signal.MediaMode{Mode: m.Mode, Peer: m.Peer} })
 	case "relay":
 		c.update(func(s *State) { s.Relays = append(s.Relays, signal.RelayMessage{From: m.From, Data: m.Data}) })
 	case "participant.joined", "participant.updated":

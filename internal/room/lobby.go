@@ -17,6 +17,7 @@ var (
 	ErrPasswordRequired = errors.New("room: this meeting has a password")
 	ErrWrongPassword    = errors.New("room: wrong password")
 	ErrLobbyFull        = errors.New("room: too many people are waiting")
+	ErrE2EERequired     = errors.New("room: this meeting requires end-to-end encrypted media")
 )
 
 // TooManyAttemptsError says that password attempts are used up for now.
@@ -43,6 +44,9 @@ func NewAttemptLimiter() *rate.Limiter {
 func (r *Room) enterLocked(p *Participant, password string, attempts *rate.Limiter, max int) error {
 	if max > 0 && len(r.parts) >= max {
 		return ErrRoomFull
+	}
+	if r.e2ee && !p.e2ee {
+		return ErrE2EERequired
 	}
 	if r.password != nil {
 		if password == "" {

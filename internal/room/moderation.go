@@ -141,6 +141,60 @@ func (r *Room) end(by *Participant) error {
 	return nil
 }
 
+// RequireE2EE switches the requirement of end-to-end encrypted media.
+// Switching it on removes everyone whose browser cannot do it: the meeting
+// never carries unencrypted media silently.
+func (r *Room) RequireE2EE(by *Participant, on bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	if on && !by.e2ee {
+		return ErrE2EERequired // it would remove the one who asks
+	}
+	if r.e2ee == on {
+		return nil
+	}
+	r.e2ee = on
+	if on {
+		for _, w := range slices.Clone(r.waiting) {
+			if !w.e2ee {
+				r.waiting = slices.DeleteFunc(r.waiting, func(o *Participant) bool { return o == w })
+				r.tellModeratorsLocked(func(m Sink) { m.KnockGone(w.id) })
+				w.sink.Kicked(E2EERequired)
+			}
+		}
+		for _, p := range slices.Clone(r.parts) {
+			if !p.e2ee {
+				for _, t := range p.tracks {
+					t.SetPaused(true)
+				}
+				r.dropLocked(p)
+				p.sink.Kicked(E2EERequired)
+			}
+		}
+	}
+	r.broadcastSettingsLocked()
+	return nil
+}
+
+// AllowP2P allows or forbids direct media between two participants.
+func (r *Room) AllowP2P(by *Participant, on bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	if r.p2p == on {
+		return nil
+	}
+	r.p2p = on
+	r.broadcastSettingsLocked()
+	r.updateModeLocked()
+	return nil
+}
+
 // Chat relays an encrypted message to everyone else, or to one participant.
 func (r *Room) Chat(from *Participant, to, data string) error {
 	r.mu.Lock()

@@ -23,6 +23,7 @@ type Config struct {
 	MaxRooms        int           // meetings at once; 0 means no limit
 	MaxParticipants int           // per meeting; 0 means no limit
 	SpeakingEvery   time.Duration // how often speakers are re-evaluated
+	DisableP2P      bool          // new meetings start without direct media
 }
 
 // Registry is every meeting on this server, in memory only.
@@ -58,7 +59,7 @@ func (g *Registry) Join(name string, p *Participant, password string, attempts *
 		if g.cfg.MaxRooms > 0 && len(g.rooms) >= g.cfg.MaxRooms {
 			return nil, ErrServerFull
 		}
-		r = newRoom(name, g.Hash(name), g.cfg.SpeakingEvery)
+		r = newRoom(name, g.Hash(name), g.cfg.SpeakingEvery, !g.cfg.DisableP2P)
 		g.rooms[name] = r
 	}
 	r.mu.Lock()

@@ -22,10 +22,17 @@ type Info struct {
 	Moderator            bool
 	PublicKey            string
 	HasKey               bool
+	E2EE                 bool
 }
 
 // Settings are the meeting's switches.
-type Settings struct{ Password, Lobby bool }
+type Settings struct{ Password, Lobby, E2EERequired, P2P bool }
+
+// Media modes: through the server, or directly between two browsers.
+const (
+	ModeSFU = "sfu"
+	ModeP2P = "p2p"
+)
 
 // Welcome is what an admitted participant learns first.
 type Welcome struct {
@@ -40,9 +47,10 @@ type Reason int
 
 // Reasons for Kicked.
 const (
-	Removed Reason = iota // by a moderator
-	Denied                // at the lobby
-	Ended                 // the meeting ended
+	Removed      Reason = iota // by a moderator
+	Denied                     // at the lobby
+	Ended                      // the meeting ended
+	E2EERequired               // the meeting requires what the browser cannot do
 )
 
 // Sink delivers room events to one participant. Its methods are called with
@@ -60,6 +68,7 @@ type Sink interface {
 	Muted(kind, by string)
 	Chat(from, to, data string)
 	Relay(from, data string)
+	MediaMode(mode, peer string) // peer is the other one in P2P mode
 	Kicked(Reason)
 }
 
@@ -68,6 +77,7 @@ type Participant struct {
 	id        string
 	name      string
 	publicKey string
+	e2ee      bool
 	sink      Sink
 	sub       *sfu.Subscriber
 
@@ -78,10 +88,21 @@ type Participant struct {
 	tracks       []*sfu.Track
 }
 
-// NewParticipant describes a participant about to join. sub receives the
-// tracks of everyone else; publicKey is passed on to the others untouched.
-func NewParticipant(id, name, publicKey string, audio, video, hasKey bool, sink Sink, sub *sfu.Subscriber) *Participant {
-	return &Participant{id: id, name: name, publicKey: publicKey, audio: audio, video: video, hasKey: hasKey, sink: sink, sub: sub}
+// ParticipantParams describe a participant about to join.
+type ParticipantParams struct {
+	ID, Name     string
+	PublicKey    string // passed on to the others untouched
+	Audio, Video bool   // switched on at the start
+	HasKey       bool   // holds the meeting key
+	E2EE         bool   // encrypts media frames end to end
+	Sink         Sink
+	Sub          *sfu.Subscriber // receives the tracks of everyone else
+}
+
+// NewParticipant makes a participant from p.
+func NewParticipant(p ParticipantParams) *Participant {
+	return &Participant{id: p.ID, name: p.Name, publicKey: p.PublicKey, e2ee: p.E2EE, audio: p.Audio, video: p.Video,
+		hasKey: p.HasKey, sink: p.Sink, sub: p.Sub}
 }
 
 // ID is the participant's id, unique in its room.
@@ -89,7 +110,7 @@ func (p *Participant) ID() string { return p.id }
 
 func (p *Participant) infoLocked() Info {
 	info := Info{ID: p.id, Name: p.name, Audio: p.audio, Video: p.video, Moderator: p.moderator,
-		PublicKey: p.publicKey, HasKey: p.hasKey}
+		PublicKey: p.publicKey, HasKey: p.hasKey, E2EE: p.e2ee}
 	for _, t := range p.tracks {
 		if t.Source() == "screen" {
 			info.Screen = true
@@ -111,14 +132,17 @@ type Room struct {
 	password []byte         // HMAC of the password, nil if none
 	salt     [16]byte
 	lobby    bool
+	e2ee     bool // end-to-end encrypted media required
+	p2p      bool // direct media allowed while two are here
+	mode     string
 	speaking []string
 	stop     chan struct{}
 	done     chan struct{}
 }
 
-func newRoom(name, hash string, speakingEvery time.Duration) *Room {
+func newRoom(name, hash string, speakingEvery time.Duration, p2p bool) *Room {
 	r := &Room{
-		name: name, hash: hash,
+		name: name, hash: hash, p2p: p2p, mode: ModeSFU,
 		attempts: rate.NewLimiter(rate.Every(time.Minute/meetingAttemptsPerMinute), meetingAttemptsPerMinute),
 		stop:     make(chan struct{}), done: make(chan struct{}),
 	}
@@ -133,7 +157,7 @@ func (r *Room) Name() string { return r.name }
 func (r *Room) Hash() string { return r.hash }
 
 func (r *Room) settingsLocked() Settings {
-	return Settings{Password: r.password != nil, Lobby: r.lobby}
+	return Settings{Password: r.password != nil, Lobby: r.lobby, E2EERequired: r.e2ee, P2P: r.p2p}
 }
 
 // admitLocked adds p to the meeting and subscribes it to every track already
@@ -159,6 +183,39 @@ func (r *Room) admitLocked(p *Participant) {
 		o.sink.ParticipantJoined(info)
 	}
 	r.parts = append(r.parts, p)
+	if !r.updateModeLocked() {
+		p.sink.MediaMode(r.mode, r.peerLocked(p))
+	}
+}
+
+// updateModeLocked switches between direct and server media as people come
+// and go, telling everyone; it reports whether the mode changed.
+func (r *Room) updateModeLocked() bool {
+	mode := ModeSFU
+	if r.p2p && len(r.parts) == 2 {
+		mode = ModeP2P
+	}
+	if mode == r.mode {
+		return false
+	}
+	r.mode = mode
+	for _, o := range r.parts {
+		o.sink.MediaMode(mode, r.peerLocked(o))
+	}
+	return true
+}
+
+// peerLocked is the other participant in P2P mode, else "".
+func (r *Room) peerLocked(p *Participant) string {
+	if r.mode != ModeP2P {
+		return ""
+	}
+	for _, o := range r.parts {
+		if o != p {
+			return o.id
+		}
+	}
+	return ""
 }
 
 // leave removes p, admitted or waiting. It reports whether the room is empty.
@@ -194,6 +251,7 @@ func (r *Room) dropLocked(p *Participant) {
 	if p.moderator && len(r.parts) > 0 && !slices.ContainsFunc(r.parts, func(o *Participant) bool { return o.moderator }) {
 		r.makeModeratorLocked(r.parts[0]) // the longest present
 	}
+	r.updateModeLocked()
 }
 
 func (r *Room) emptyLocked() bool { return len(r.parts) == 0 && len(r.waiting) == 0 }

@@ -12,6 +12,7 @@ import (
 type recorder struct {
 	mu     sync.Mutex
 	events []string
+	mode   string // the latest media mode, "p2p:<peer>" or "sfu"
 }
 
 func (r *recorder) add(format string, args ...any) {
@@ -43,6 +44,20 @@ func (r *recorder) Muted(kind, by string)      { r.add("muted %s by %s", kind, b
 func (r *recorder) Chat(from, to, data string) { r.add("chat %s>%s %s", from, to, data) }
 func (r *recorder) Relay(from, data string)    { r.add("relay %s %s", from, data) }
 func (r *recorder) Kicked(why Reason)          { r.add("kicked %d", why) }
+func (r *recorder) MediaMode(mode, peer string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mode = mode
+	if peer != "" {
+		r.mode += ":" + peer
+	}
+}
+
+func (r *recorder) lastMode() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mode
+}
 
 func (r *recorder) String() string {
 	r.mu.Lock()
@@ -61,7 +76,7 @@ func (r *recorder) take() string {
 
 func person(id string) (*Participant, *recorder) {
 	rec := &recorder{}
-	return NewParticipant(id, "Name "+id, "", true, true, false, rec, nil), rec
+	return NewParticipant(ParticipantParams{ID: id, Name: "Name " + id, Audio: true, Video: true, Sink: rec}), rec
 }
 
 // meeting puts people a, b, c (a first, so moderator) into one room.
@@ -354,4 +369,77 @@ func TestHashHidesName(t *testing.T) {
 	if NewRegistry(Config{}).Hash("geheim") == h {
 		t.Error("hash is not salted per server")
 	}
+}
+
+func TestDirectMediaWhileTwo(t *testing.T) {
+	g := NewRegistry(Config{})
+	r, ps, rs := meeting(t, g, "a")
+	if m := rs["a"].lastMode(); m != "sfu" {
+		t.Errorf("alone: %q", m)
+	}
+	b, rb := person("b")
+	_, _ = g.Join("standup", b, "", nil)
+	if rs["a"].lastMode() != "p2p:b" || rb.lastMode() != "p2p:a" {
+		t.Errorf("two: %q %q", rs["a"].lastMode(), rb.lastMode())
+	}
+	c, rc := person("c")
+	_, _ = g.Join("standup", c, "", nil)
+	for id, rec := range map[string]*recorder{"a": rs["a"], "b": rb, "c": rc} {
+		if rec.lastMode() != "sfu" {
+			t.Errorf("three: %s has %q", id, rec.lastMode())
+		}
+	}
+	g.Leave(r, c)
+	if rs["a"].lastMode() != "p2p:b" || rb.lastMode() != "p2p:a" {
+		t.Errorf("back to two: %q %q", rs["a"].lastMode(), rb.lastMode())
+	}
+	if err := r.AllowP2P(b, false); !errors.Is(err, ErrForbidden) {
+		t.Errorf("participant switched p2p: %v", err)
+	}
+	if err := r.AllowP2P(ps["a"], false); err != nil {
+		t.Fatal(err)
+	}
+	if rs["a"].lastMode() != "sfu" || rb.lastMode() != "sfu" {
+		t.Errorf("p2p forbidden: %q %q", rs["a"].lastMode(), rb.lastMode())
+	}
+	d, rd := person("d")
+	g2 := NewRegistry(Config{DisableP2P: true})
+	_, _ = g2.Join("x", d, "", nil)
+	e, re := person("e")
+	_, _ = g2.Join("x", e, "", nil)
+	if rd.lastMode() != "sfu" || re.lastMode() != "sfu" {
+		t.Errorf("server without p2p: %q %q", rd.lastMode(), re.lastMode())
+	}
+}
+
+func TestRequireE2EE(t *testing.T) {
+	g := NewRegistry(Config{})
+	enc := func(id string) (*Participant, *recorder) {
+		rec := &recorder{}
+		return NewParticipant(ParticipantParams{ID: id, Name: id, E2EE: true, Sink: rec}), rec
+	}
+	plain, _ := person("plain-mod")
+	if _, err := g.Join("sealed", plain, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	a, ra := enc("a")
+	r, _ := g.Join("sealed", a, "", nil)
+	if err := r.RequireE2EE(plain, true); !errors.Is(err, ErrE2EERequired) {
+		t.Errorf("a moderator who cannot encrypt required it: %v", err)
+	}
+	_ = r.Grant(plain, "a")
+	ra.take()
+	if err := r.RequireE2EE(a, true); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "a", ra, "left plain-mod; settings pw=false lobby=false")
+	b, _ := person("b")
+	if _, err := g.Join("sealed", b, "", nil); !errors.Is(err, ErrE2EERequired) {
+		t.Errorf("unencrypted newcomer: %v", err)
+	}
+	c, rc := enc("c")
+	if _, err := g.Join("sealed", c, "", nil); err != nil {
+		t.Errorf("encrypted newcomer: %v", err)
+	}
+	expect(t, "c", rc, "welcome mod=false [a]")
 }

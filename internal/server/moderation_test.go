@@ -78,9 +78,7 @@ func TestModeratorActionsRefusedOverTheWire(t *testing.T) {
 		t.Errorf("state changed: %+v %+v", p, st)
 	}
 	join(t, srv, "rules", "C") // no password needed
-	if n := len(a.State().Participants); n != 3 {
-		t.Errorf("A sees %d others", n)
-	}
+	waitFor(t, a, "B, C and the hand-written client", func(st client.State) bool { return len(st.Participants) == 3 })
 }
 
 // Muting is enforced by the server: the muted microphone's packets stop
@@ -326,4 +324,45 @@ func TestPublicKeyIsPassedOn(t *testing.T) {
 	if _, err := dialOpts(t, srv, "keys", client.Options{Name: "C", PublicKey: "BBES2B3tUN9uyhS7"}); err == nil {
 		t.Error("a malformed public key was accepted")
 	}
+}
+
+// Two participants are told to connect directly; a third moves everyone to
+// the server; a moderator can forbid direct media.
+func TestMediaModeOverTheWire(t *testing.T) {
+	srv := startServer(t)
+	a, b := join(t, srv, "mode", "A"), join(t, srv, "mode", "B")
+	waitFor(t, a, "p2p with B", func(st client.State) bool { return st.Mode == signal.MediaMode{Mode: "p2p", Peer: b.ID} })
+	waitFor(t, b, "p2p with A", func(st client.State) bool { return st.Mode == signal.MediaMode{Mode: "p2p", Peer: a.ID} })
+	c := join(t, srv, "mode", "C")
+	for _, x := range []*client.Client{a, b, c} {
+		waitFor(t, x, "sfu", func(st client.State) bool { return st.Mode == signal.MediaMode{Mode: "sfu"} })
+	}
+	c.Leave()
+	waitFor(t, a, "p2p again", func(st client.State) bool { return st.Mode.Mode == "p2p" })
+	send(t, a, map[string]any{"type": "room.p2p", "enabled": false})
+	waitFor(t, b, "sfu when forbidden", func(st client.State) bool { return st.Mode.Mode == "sfu" && !st.Settings.P2P })
+}
+
+// A meeting that requires end-to-end encrypted media removes and turns away
+// browsers that cannot do it, saying why.
+func TestRequireE2EEOverTheWire(t *testing.T) {
+	srv := startServer(t)
+	a, err := dialOpts(t, srv, "sealed", client.Options{Name: "A", E2EE: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := join(t, srv, "sealed", "B") // cannot encrypt
+	waitFor(t, a, "B's capability", func(st client.State) bool { p, ok := st.Participants[b.ID]; return ok && !p.E2EE })
+	send(t, a, map[string]any{"type": "room.e2ee", "required": true})
+	waitFor(t, b, "removed", func(st client.State) bool {
+		return hasError(signal.CodeE2EERequired)(st) && st.Closed && st.CloseStatus == session.CloseRemoved
+	})
+	if _, err := dialOpts(t, srv, "sealed", client.Options{Name: "C"}); err == nil || !strings.Contains(err.Error(), "e2ee_required") {
+		t.Errorf("unencrypted newcomer: %v", err)
+	}
+	d, err := dialOpts(t, srv, "sealed", client.Options{Name: "D", E2EE: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, d, "settings", func(st client.State) bool { return st.Settings.E2EERequired })
 }

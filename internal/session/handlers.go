@@ -33,6 +33,8 @@ var handlers = map[string]func(*Session, signal.Message) error{
 	"participant.remove": handle((*Session).onParticipantRemove),
 	"participant.grant":  handle((*Session).onParticipantGrant),
 	"room.end":           handle((*Session).onRoomEnd),
+	"room.e2ee":          handle((*Session).onRoomE2EE),
+	"room.p2p":           handle((*Session).onRoomP2P),
 }
 
 func handle[T signal.Message](f func(*Session, T) error) func(*Session, signal.Message) error {
@@ -58,7 +60,11 @@ func (s *Session) onJoin(m *signal.Join) error {
 	if err != nil {
 		return err
 	}
-	part := room.NewParticipant(s.id, name, m.PublicKey, m.Audio, m.Video, m.HasKey, s, sub)
+	part := room.NewParticipant(room.ParticipantParams{
+		ID: s.id, Name: name, PublicKey: m.PublicKey,
+		Audio: m.Audio, Video: m.Video, HasKey: m.HasKey, E2EE: m.E2EE,
+		Sink: s, Sub: sub,
+	})
 	pub, err := s.cfg.Engine.NewPublisher(sfu.PublisherParams{
 		Label:        s.id,
 		OnTrack:      func(t *sfu.Track) { s.room.TrackPublished(part, t) },
@@ -94,6 +100,9 @@ func joinError(err error) error {
 		return &signal.Error{Code: signal.CodeRoomFull, Message: "too many people are waiting to get into this meeting", Fatal: true}
 	case errors.Is(err, room.ErrServerFull):
 		return &signal.Error{Code: signal.CodeServerFull, Message: "this server cannot host another meeting now", Fatal: true}
+	case errors.Is(err, room.ErrE2EERequired):
+		return &signal.Error{Code: signal.CodeE2EERequired, Fatal: true,
+			Message: "this meeting requires end-to-end encrypted media, which this browser cannot do"}
 	case errors.Is(err, room.ErrPasswordRequired):
 		return signal.Errorf(signal.CodePasswordRequired, "this meeting has a password")
 	case errors.Is(err, room.ErrWrongPassword):
@@ -198,6 +207,14 @@ func (s *Session) onRoomEnd(*signal.RoomEnd) error {
 	return roomError(s.cfg.Registry.End(s.room, s.part))
 }
 
+func (s *Session) onRoomE2EE(m *signal.RoomE2EE) error {
+	return roomError(s.room.RequireE2EE(s.part, m.Required))
+}
+
+func (s *Session) onRoomP2P(m *signal.RoomP2P) error {
+	return roomError(s.room.AllowP2P(s.part, m.Enabled))
+}
+
 // roomError maps the room's refusals to what the client is told.
 func roomError(err error) error {
 	switch {
@@ -205,6 +222,8 @@ func roomError(err error) error {
 		return signal.Errorf(signal.CodeForbidden, "only a moderator may do this")
 	case errors.Is(err, room.ErrNotFound):
 		return signal.Errorf(signal.CodeNotFound, "no such participant in this meeting")
+	case errors.Is(err, room.ErrE2EERequired):
+		return signal.Errorf(signal.CodeE2EERequired, "your own browser cannot encrypt media end to end")
 	}
 	return err
 }

@@ -75,6 +75,9 @@ func (s *Session) Chat(from, to, data string) {
 // Relay implements room.Sink.
 func (s *Session) Relay(from, data string) { s.send(signal.RelayMessage{From: from, Data: data}) }
 
+// MediaMode implements room.Sink.
+func (s *Session) MediaMode(mode, peer string) { s.send(signal.MediaMode{Mode: mode, Peer: peer}) }
+
 // Kicked implements room.Sink: the participant is told why, its media stops
 // at once, and the connection closes.
 func (s *Session) Kicked(why room.Reason) {
@@ -87,6 +90,8 @@ func (s *Session) Kicked(why room.Reason) {
 		code, text = signal.CodeDenied, "the host did not let you in"
 	case room.Ended:
 		code, text = signal.CodeEnded, "the meeting has ended"
+	case room.E2EERequired:
+		code, text = signal.CodeE2EERequired, "this meeting requires end-to-end encrypted media, which this browser cannot do"
 	}
 	s.send(signal.ErrorMessage{Code: code, Message: text})
 	s.closeWith(CloseRemoved, text)
@@ -96,7 +101,7 @@ func (s *Session) Kicked(why room.Reason) {
 
 func participant(i room.Info) signal.Participant {
 	return signal.Participant{ID: i.ID, Name: i.Name, Audio: i.Audio, Video: i.Video, Screen: i.Screen,
-		Role: role(i.Moderator), PublicKey: i.PublicKey, HasKey: i.HasKey}
+		Role: role(i.Moderator), PublicKey: i.PublicKey, HasKey: i.HasKey, E2EE: i.E2EE}
 }
 
 func role(moderator bool) string {
@@ -107,7 +112,7 @@ func role(moderator bool) string {
 }
 
 func settings(st room.Settings) signal.Settings {
-	return signal.Settings{Password: st.Password, Lobby: st.Lobby}
+	return signal.Settings{Password: st.Password, Lobby: st.Lobby, E2EERequired: st.E2EERequired, P2P: st.P2P}
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -29,6 +29,7 @@ type Participant struct {
 	Role      string `json:"role"`
 	PublicKey string `json:"publicKey"`
 	HasKey    bool   `json:"hasKey"`
+	E2EE      bool   `json:"e2ee"`
 }
 
 // Roles.
@@ -39,8 +40,22 @@ const (
 
 // Settings are the meeting's switches; the password itself is never sent.
 type Settings struct {
-	Password bool `json:"password"`
-	Lobby    bool `json:"lobby"`
+	Password     bool `json:"password"`
+	Lobby        bool `json:"lobby"`
+	E2EERequired bool `json:"e2eeRequired"`
+	P2P          bool `json:"p2p"`
+}
+
+// Media modes.
+const (
+	ModeSFU = "sfu"
+	ModeP2P = "p2p"
+)
+
+// MediaMode says how media travels now; Peer is the other one in P2P.
+type MediaMode struct {
+	Mode string `json:"mode"`
+	Peer string `json:"peer,omitempty"`
 }
 
 // ICEServer is an operator-configured STUN or TURN server.
@@ -164,3 +179,4 @@ func (RoomSettings) outboundType() string       { return "room.settings" }
 func (Muted) outboundType() string              { return "muted" }
 func (ChatMessage) outboundType() string        { return "chat" }
 func (RelayMessage) outboundType() string       { return "relay" }
+func (MediaMode) outboundType() string          { return "media.mode" }

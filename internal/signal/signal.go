@@ -53,6 +53,7 @@ const (
 	CodeDenied           Code = "denied"
 	CodeRemoved          Code = "removed"
 	CodeEnded            Code = "ended"
+	CodeE2EERequired     Code = "e2ee_required"
 )
 
 // Error is a problem to report to the client. Fatal errors end the connection.
@@ -108,6 +109,7 @@ type Join struct {
 	// be a valid point; the server only passes it on.
 	PublicKey string
 	HasKey    bool
+	E2EE      bool // the browser encrypts media frames end to end
 }
 
 // PublishOffer carries an SDP offer for the publish connection.
@@ -183,6 +185,12 @@ type ParticipantGrant struct{ ID string }
 // RoomEnd ends the meeting for everyone.
 type RoomEnd struct{}
 
+// RoomE2EE requires (or stops requiring) end-to-end encrypted media.
+type RoomE2EE struct{ Required bool }
+
+// RoomP2P allows or forbids direct media between two participants.
+type RoomP2P struct{ Enabled bool }
+
 // Type implements Message.
 func (*Join) Type() string { return "join" }
 
@@ -237,6 +245,12 @@ func (*ParticipantGrant) Type() string { return "participant.grant" }
 // Type implements Message.
 func (*RoomEnd) Type() string { return "room.end" }
 
+// Type implements Message.
+func (*RoomE2EE) Type() string { return "room.e2ee" }
+
+// Type implements Message.
+func (*RoomP2P) Type() string { return "room.p2p" }
+
 // inbound is the union of all client message fields, so a message is parsed
 // once and then checked by the function for its type.
 type inbound struct {
@@ -257,6 +271,8 @@ type inbound struct {
 	Enabled   *bool            `json:"enabled"`
 	ID        string           `json:"id"`
 	Kind      string           `json:"kind"`
+	E2EE      *bool            `json:"e2ee"`
+	Required  *bool            `json:"required"`
 }
 
 var decoders = map[string]func(*inbound) (Message, error){
@@ -278,6 +294,8 @@ var decoders = map[string]func(*inbound) (Message, error){
 	"participant.remove": withID(func(id string) Message { return &ParticipantRemove{ID: id} }),
 	"participant.grant":  withID(func(id string) Message { return &ParticipantGrant{ID: id} }),
 	"room.end":           func(*inbound) (Message, error) { return &RoomEnd{}, nil },
+	"room.e2ee":          decodeRoomE2EE,
+	"room.p2p":           decodeRoomP2P,
 }
 
 // Decode parses and validates one client message. Errors are *Error.
@@ -306,7 +324,8 @@ func decodeJoin(in *inbound) (Message, error) {
 	if in.Name == "" || len(in.Name) > maxFieldBytes {
 		return nil, Errorf(CodeInvalid, "join needs a name of 1 to %d bytes", maxFieldBytes)
 	}
-	j := &Join{Room: in.Room, Name: in.Name, Audio: deref(in.Audio), Video: deref(in.Video), HasKey: deref(in.HasKey)}
+	j := &Join{Room: in.Room, Name: in.Name, Audio: deref(in.Audio), Video: deref(in.Video), HasKey: deref(in.HasKey),
+		E2EE: deref(in.E2EE)}
 	if in.Password != nil {
 		if utf8.RuneCountInString(*in.Password) > maxPasswordRunes {
 			return nil, Errorf(CodeInvalid, "password longer than %d characters", maxPasswordRunes)
@@ -365,6 +384,20 @@ func decodeRoomLobby(in *inbound) (Message, error) {
 		return nil, Errorf(CodeInvalid, "room.lobby needs enabled")
 	}
 	return &RoomLobby{Enabled: *in.Enabled}, nil
+}
+
+func decodeRoomE2EE(in *inbound) (Message, error) {
+	if in.Required == nil {
+		return nil, Errorf(CodeInvalid, "room.e2ee needs required")
+	}
+	return &RoomE2EE{Required: *in.Required}, nil
+}
+
+func decodeRoomP2P(in *inbound) (Message, error) {
+	if in.Enabled == nil {
+		return nil, Errorf(CodeInvalid, "room.p2p needs enabled")
+	}
+	return &RoomP2P{Enabled: *in.Enabled}, nil
 }
 
 func decodeParticipantMute(in *inbound) (Message, error) {

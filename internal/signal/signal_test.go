@@ -64,7 +64,7 @@ func TestEncode(t *testing.T) {
 		`{"type":"speaking","ids":[]}`:                      Speaking{IDs: []string{}},
 		`{"type":"error","code":"invalid","message":"why"}`: ErrorMessage{Code: CodeInvalid, Message: "why"},
 		`{"type":"publish.answer","sdp":"v=0"}`:             PublishAnswer{SDP: "v=0"},
-		`{"type":"joined","id":"a","room":"r","role":"moderator","settings":{"password":true,"lobby":false},"iceServers":[],"participants":[]}`: Joined{ID: "a", Room: "r", Role: RoleModerator, Settings: Settings{Password: true}, ICEServers: []ICEServer{}, Participants: []Participant{}},
+		`{"type":"joined","id":"a","room":"r","role":"moderator","settings":{"password":true,"lobby":false,"e2eeRequired":false,"p2p":true},"iceServers":[],"participants":[]}`: Joined{ID: "a", Room: "r", Role: RoleModerator, Settings: Settings{Password: true, P2P: true}, ICEServers: []ICEServer{}, Participants: []Participant{}},
 		`{"type":"chat","from":"a","data":"x"}`:                                    ChatMessage{From: "a", Data: "x"},
 		`{"type":"lobby.waiting"}`:                                                 LobbyWaiting{},
 		`{"type":"error","code":"too_many_attempts","message":"m","retryAfter":3}`: ErrorMessage{Code: CodeTooManyAttempts, Message: "m", RetryAfter: 3},
