@@ -168,13 +168,13 @@ export class Call {
   }
 
   async start(): Promise<void> {
-    const identity = await this.keys.ready;
+    // The public key goes in `join`, so the key pair must exist first.
+    await this.keys.ready;
     try {
       await this.signal.open();
     } catch {
       return; // The close handler has already ended the call.
     }
-    void identity;
     this.sendJoin();
     this.watchLevel();
   }
@@ -341,7 +341,7 @@ export class Call {
       }
     }
     if (!this.chat.isOpen && id) {
-      const name = base.fromName;
+      const name = base.fromName || '?';
       this.opts.notify({ key: msg.to !== undefined ? 'chat.newPrivate' : 'chat.newMessage', params: { name } });
     }
   }

@@ -269,3 +269,17 @@ test('key exchange: a key from someone we did not ask is ignored', async () => {
   assert.equal(b.hasKey, false);
   for (const r of m.rings.values()) r.close();
 });
+
+test('key exchange: a moderator holding the key is asked first', async () => {
+  const k = newMeetingKey();
+  const m = await meeting([
+    { id: 'pP', role: 'participant', key: newMeetingKey() },
+    { id: 'pM', role: 'moderator', key: k },
+    { id: 'pN', role: 'participant' },
+  ]);
+  m.join('pP', 'pM', 'pN');
+  await m.settle();
+  assert.deepEqual(m.log.filter((r) => r.from === 'pN').map((r) => r.to), ['pM']);
+  assert.equal(m.rings.get('pN')!.keyText, toBase64url(k));
+  for (const r of m.rings.values()) r.close();
+});

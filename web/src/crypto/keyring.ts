@@ -166,7 +166,11 @@ export class Keyring {
     const me = this.deps.self();
     if (me.id === null) return;
     const peers = this.deps.peers();
-    const holders = peers.filter((p) => p.hasKey && parsePublicKey(p.publicKey) !== null);
+    // Moderators first (a stray link with another key is less likely there),
+    // then in the order the server lists people (longest present first).
+    const holders = peers
+      .filter((p) => p.hasKey && parsePublicKey(p.publicKey) !== null)
+      .sort((a, b) => Number(b.role === 'moderator') - Number(a.role === 'moderator'));
     if (holders.length === 0) {
       if (this.shouldGenerate(me, peers)) {
         const k = newMeetingKey();
@@ -179,8 +183,7 @@ export class Keyring {
     // Ask whom we have not asked yet (oldest first), else start over.
     let next = holders.find((h) => !this.asked.has(h.id));
     if (!next) {
-      holders.sort((a, b) => (this.asked.get(a.id) ?? 0) - (this.asked.get(b.id) ?? 0));
-      next = holders[0]!;
+      next = holders.reduce((a, b) => ((this.asked.get(b.id) ?? 0) < (this.asked.get(a.id) ?? 0) ? b : a));
     }
     this.asked.set(next.id, Date.now());
     this.deps.relay(next.id, JSON.stringify({ kind: 'key-request' }));
