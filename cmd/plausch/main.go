@@ -10,6 +10,7 @@ const usage = `Plausch: private video meetings, self-hosted.
 
 Usage:
   plausch serve [flags]   run the server (plausch serve --help lists the flags)
+  plausch probe [flags]   join a meeting silently and report what the server forwards
   plausch version         print the version
 `
 
@@ -23,6 +24,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		os.Exit(serve(os.Args[2:]))
+	case "probe":
+		os.Exit(probe(os.Args[2:], os.Stdout))
 	case "version":
 		fmt.Println("plausch", version)
 	case "-h", "--help", "help":

@@ -31,6 +31,9 @@ type Options struct {
 	Password     string
 	PublicKey    string // base64url raw P-256 point; empty sends none
 	E2EE         bool   // announce end-to-end media encryption
+	// KeyframeEvery, when set, asks every received video track for a
+	// keyframe this often (probing what the server forwards).
+	KeyframeEvery time.Duration
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
 	// HTTPClient dials the WebSocket; nil uses the default.
@@ -43,6 +46,7 @@ type Client struct {
 
 	ws     *websocket.Conn
 	api    *webrtc.API
+	opts   Options
 	pub    *webrtc.PeerConnection
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -91,7 +95,21 @@ type TrackStats struct {
 	Frames    int // whole frames (video) or packets (audio) matching the sample
 	BadFrames int // frames whose bytes match nothing that was sent
 	Ended     bool
+	Keyframes []Keyframe // VP8 keyframes received, the first maxKeyframes
 }
+
+// Keyframe is one received VP8 keyframe as the server forwarded it.
+type Keyframe struct {
+	Timestamp uint32 `json:"rtpTimestamp"`
+	SHA256    string `json:"sha256"`
+	Bytes     int    `json:"bytes"`
+	// Decodes says whether a VP8 decoder accepts the frame. Random bytes
+	// behind a valid header are accepted about a quarter of the time, so
+	// one decodable frame proves little; many undecodable ones do.
+	Decodes bool `json:"decodes"`
+}
+
+const maxKeyframes = 64
 
 // Dial connects to the server at baseURL (http://host:port), joins room and
 // waits for the server's "joined".
@@ -107,7 +125,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	}
 	ws.SetReadLimit(4 << 20)
 	c := &Client{
-		ws: ws, api: api,
+		ws: ws, api: api, opts: opts,
 		pubAnswers: make(chan string, 1),
 		senders:    map[string]*webrtc.RTPTransceiver{},
 		changed:    make(chan struct{}),

@@ -1,18 +1,22 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+	"golang.org/x/image/vp8"
 
 	"plausch.dev/plausch/internal/sample"
 	"plausch.dev/plausch/internal/signal"
@@ -229,6 +233,10 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 	var sb *samplebuilder.SampleBuilder
 	if remote.Kind() == webrtc.RTPCodecTypeVideo {
 		sb = samplebuilder.New(64, &codecs.VP8Packet{}, 90000)
+		if c.opts.KeyframeEvery > 0 {
+			c.wg.Add(1)
+			go func() { defer c.wg.Done(); c.askKeyframes(remote) }()
+		}
 	}
 	buf := make([]byte, 1500)
 	for {
@@ -242,12 +250,16 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 			continue
 		}
 		var whole [][]byte
+		var keyframes []Keyframe
 		if sb == nil {
 			whole = [][]byte{pkt.Payload}
 		} else {
 			sb.Push(&pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
 				whole = append(whole, s.Data)
+				if isVP8Keyframe(s.Data) {
+					keyframes = append(keyframes, inspectKeyframe(s.Data, s.PacketTimestamp))
+				}
 			}
 		}
 		c.update(func(*State) {
@@ -260,7 +272,45 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 					stats.BadFrames++
 				}
 			}
+			for _, k := range keyframes {
+				if len(stats.Keyframes) < maxKeyframes {
+					stats.Keyframes = append(stats.Keyframes, k)
+				}
+			}
 		})
+	}
+}
+
+// isVP8Keyframe reads the frame tag: bit 0 clear marks a keyframe (RFC 6386).
+func isVP8Keyframe(frame []byte) bool { return len(frame) >= 10 && frame[0]&1 == 0 }
+
+func inspectKeyframe(frame []byte, ts uint32) Keyframe {
+	sum := sha256.Sum256(frame)
+	d := vp8.NewDecoder()
+	d.Init(bytes.NewReader(frame), len(frame))
+	_, err := d.DecodeFrameHeader()
+	if err == nil {
+		_, err = d.DecodeFrame()
+	}
+	return Keyframe{Timestamp: ts, SHA256: hex.EncodeToString(sum[:]), Bytes: len(frame), Decodes: err == nil}
+}
+
+// askKeyframes sends a PLI for remote every KeyframeEvery.
+func (c *Client) askKeyframes(remote *webrtc.TrackRemote) {
+	t := time.NewTicker(c.opts.KeyframeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		sub := c.sub
+		c.mu.Unlock()
+		if sub.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}}) != nil {
+			return
+		}
 	}
 }
 
