@@ -32,6 +32,19 @@ async function buildApp() {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // The frame worker (media end-to-end encryption) is its own classic script:
+  // media/framecrypto.ts loads it from /assets/frames-worker.js.
+  await build({
+    entryPoints: { 'frames-worker': join(here, 'src', 'crypto', 'frames.worker.ts') },
+    outdir: join(dist, 'assets'),
+    bundle: true,
+    format: 'iife',
+    minify: true,
+    sourcemap: 'linked',
+    target: ['chrome100', 'firefox100', 'safari15.4'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   const statics = [
     ['index.html', 'index.html'],
     ['manifest.webmanifest', 'manifest.webmanifest'],

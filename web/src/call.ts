@@ -8,9 +8,11 @@ import { aad, decryptChat, encryptChat } from './crypto/e2e';
 import { Keyring } from './crypto/keyring';
 import { inviteLink } from './fragment';
 import type { Key, Params } from './i18n';
-import { Engine, type EngineStats } from './media/engine';
+import type { EngineStats } from './media/engine';
 import { LevelMeter, LocalMedia, SPEAKING_LEVEL } from './media/devices';
+import { frameSupport, type FrameSupport } from './media/framecrypto';
 import { SerialQueue } from './media/queue';
+import { MediaSession } from './media/session';
 import {
   CLOSE_ERROR,
   CLOSE_REMOVED,
@@ -70,6 +72,8 @@ export interface CallOptions {
   ended(e: Ending): void;
   /** We now hold the meeting key (made or obtained): the address may show it. */
   keyChanged(keyText: string): void;
+  /** How this browser encrypts media frames (default: found out); null when it cannot. */
+  frames?: FrameSupport;
 }
 
 export type SendResult = 'sent' | 'empty' | 'nokey' | 'toolong' | 'gone';
@@ -78,6 +82,7 @@ const FATAL_ENDINGS = {
   denied: { title: 'left.notJoined', message: 'left.denied' },
   removed: { title: 'left.removedTitle', message: 'left.removed' },
   ended: { title: 'left.endedTitle', message: 'left.ended' },
+  e2ee_required: { title: 'left.e2eeTitle', message: 'left.e2eeRequired' },
 } as const satisfies Record<string, { title: Key; message: Key }>;
 
 /** Maps the server's close reason (or error code) to a translated message. */
@@ -105,6 +110,8 @@ export class Call {
   readonly store: RoomStore<MediaStreamTrack>;
   readonly chat = new ChatStore();
   readonly keys: Keyring;
+  /** Our media: the server and direct paths and their end-to-end encryption. */
+  readonly session: MediaSession;
   phase: Phase = 'connecting';
   gate: PasswordGate = { problem: 'none', retryAt: 0, checking: false };
   /** Whether "Copy invite link" adds the password (the host's choice). */
@@ -112,7 +119,6 @@ export class Call {
   /** When "Join meeting" was pressed, for the join-to-first-frame figure. */
   readonly startedAt = performance.now();
   private signal: Signal;
-  private engine: Engine | null = null;
   private incoming = new SerialQueue();
   private meter: LevelMeter | null = null;
   private meterTimer = 0;
@@ -144,6 +150,18 @@ export class Call {
       },
       opts.meetingKey,
     );
+    this.session = new MediaSession(
+      {
+        store: this.store,
+        send: (msg) => this.signal.send(msg),
+        relay: (to, data) => this.signal.send({ type: 'relay', to, data }),
+        pairwise: (p) => this.keys.pairwise(p),
+        failed: () => this.opts.notify({ key: 'meeting.mediaFailed' }),
+      },
+      opts.frames === undefined ? frameSupport() : opts.frames,
+    );
+    void this.session.setLocal('microphone', m.audio);
+    void this.session.setLocal('camera', m.cameraOn ? m.video : null);
     this.signal = new Signal(socketURL(location), {
       message: (msg) => {
         void this.incoming.run(() => this.handle(msg)).catch((err: unknown) => console.error('plausch:', msg.type, err));
@@ -189,6 +207,7 @@ export class Call {
       video: m.cameraOn,
       publicKey: this.keys.identity?.b64 ?? '',
       hasKey: this.keys.hasKey,
+      e2ee: this.session.e2ee,
     };
     if (this.password) join.password = this.password;
     this.signal.send(join);
@@ -203,26 +222,21 @@ export class Call {
     joined: (msg) => {
       const store = this.store;
       store.dispatch({ type: 'joined', id: msg.id, room: msg.room, participants: msg.participants, role: msg.role, settings: msg.settings });
-      this.engine = new Engine(msg.iceServers, {
-        send: (m) => this.signal.send(m),
-        remote: (tracks, byMid) => store.dispatch({ type: 'remote', remote: tracks, tracks: byMid }),
-        failed: () => this.opts.notify({ key: 'meeting.mediaFailed' }),
-      });
+      this.session.joined(msg.iceServers);
       const waited = this.phase === 'lobby';
       this.setPhase('joined');
       if (waited) this.opts.notify({ key: 'lobby.admitted' });
-      const m = this.opts.media;
-      // Not awaited: the answer comes through this same queue.
-      this.engine.startPublish(m.audio, m.cameraOn ? m.video : null).catch((err: unknown) => console.error('plausch: publish', err));
       this.keys.update();
     },
-    'publish.answer': (msg) => this.engine?.handlePublishAnswer(msg.sdp),
-    'subscribe.offer': async (msg) => {
-      await this.engine?.handleSubscribeOffer(msg.sdp, msg.tracks);
-    },
+    'publish.answer': (msg) => this.session.engine?.handlePublishAnswer(msg.sdp),
+    'subscribe.offer': (msg) => this.session.subscribeOffer(msg.sdp, msg.tracks),
+    'media.mode': (msg) => this.session.setMode(msg.mode, msg.peer),
     'participant.joined': (msg) => {
       this.store.dispatch(msg);
-      if (msg.participant.id !== this.store.state.selfId) this.opts.notify({ key: 'meeting.joined', params: { name: msg.participant.name } });
+      if (msg.participant.id !== this.store.state.selfId) {
+        this.opts.notify({ key: 'meeting.joined', params: { name: msg.participant.name } });
+        this.session.peerJoined(msg.participant);
+      }
       this.keys.update();
     },
     'participant.updated': (msg) => {
@@ -236,12 +250,14 @@ export class Call {
       if (msg.participant.id === s.selfId && !wasModerator && msg.participant.role === 'moderator') {
         this.opts.notify({ key: 'moderation.nowModerator' });
       }
+      this.session.peersChanged();
       this.keys.update();
     },
     'participant.left': (msg) => {
       const name = nameOf(this.store.state, msg.id);
       this.keys.forget(msg.id);
       this.store.dispatch(msg);
+      this.session.peerLeft(msg.id);
       if (name !== undefined) this.opts.notify({ key: 'meeting.left', params: { name } });
       this.keys.update();
     },
@@ -258,7 +274,7 @@ export class Call {
     chat: (msg) => this.receiveChat(msg),
     relay: async (msg) => {
       const peer = this.store.state.others.find((p) => p.id === msg.from);
-      if (peer) await this.keys.handleRelay(peer, msg.data);
+      if (peer && !this.session.handleRelay(peer, msg.data)) await this.keys.handleRelay(peer, msg.data);
     },
     error: (msg) => this.handleError(msg),
   };
@@ -276,7 +292,12 @@ export class Call {
       return;
     }
     this.lastError = code;
-    if (code === 'denied' || code === 'removed' || code === 'ended') {
+    if (code === 'e2ee_required' && this.session.e2ee) {
+      // We asked to require it without being able to ourselves (the UI does not offer that).
+      this.opts.notify({ key: 'error.e2ee_required' });
+      return;
+    }
+    if (code === 'denied' || code === 'removed' || code === 'ended' || code === 'e2ee_required') {
       // Fatal: the server closes with 4001 next; end now with the reason.
       this.end(endingFromClose({ code: CLOSE_REMOVED, reason: '', byUs: false, neverOpened: false }, code, this.endedByUs));
       this.signal.close();
@@ -286,7 +307,7 @@ export class Call {
       this.opts.notify({ key: `error.${code}` });
       return;
     }
-    if (code === 'bad_sdp') this.engine?.rejectPendingOffer(msg.message);
+    if (code === 'bad_sdp') this.session.engine?.rejectPendingOffer(msg.message);
     // Before `joined` nothing can go on: end with the server's reason.
     if (this.phase !== 'joined') {
       this.end(endingFromClose({ code: CLOSE_ERROR, reason: msg.message || msg.code, byUs: false, neverOpened: false }, msg.code));
@@ -444,9 +465,9 @@ export class Call {
     if (on) {
       const track = await m.startCamera();
       if (!track) this.opts.notify({ key: 'device.cameraFailed' });
-      await this.engine?.replace('camera', track);
+      await this.session.setLocal('camera', track);
     } else {
-      await this.engine?.replace('camera', null);
+      await this.session.setLocal('camera', null);
       m.stopCamera();
     }
     this.store.dispatch({ type: 'self', patch: { video: m.cameraOn } });
@@ -458,7 +479,7 @@ export class Call {
     const wasOn = m.cameraOn;
     const track = await m.switchCamera(deviceId);
     if (!wasOn) return;
-    await this.engine?.replace('camera', track);
+    await this.session.setLocal('camera', track);
     if (!track) {
       // The new camera did not start and the old one is stopped: say so.
       this.opts.notify({ key: 'device.cameraFailed' });
@@ -469,7 +490,7 @@ export class Call {
 
   async switchMicrophone(deviceId: string): Promise<void> {
     const track = await this.opts.media.switchMicrophone(deviceId);
-    await this.engine?.replace('microphone', track);
+    await this.session.setLocal('microphone', track);
     this.watchLevel();
   }
 
@@ -478,7 +499,7 @@ export class Call {
   }
 
   async startScreen(): Promise<void> {
-    if (this.screen || !this.engine) return;
+    if (this.screen || this.phase !== 'joined') return;
     let stream: MediaStream;
     try {
       stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
@@ -496,7 +517,7 @@ export class Call {
     track.addEventListener('ended', () => void this.stopScreen());
     this.store.dispatch({ type: 'selfScreen', sharing: true });
     try {
-      await this.engine.startScreen(track);
+      await this.session.setLocal('screen', track);
     } catch (err) {
       console.error('plausch: screen', err);
       this.opts.notify({ key: 'meeting.shareFailed' });
@@ -510,7 +531,7 @@ export class Call {
     this.screen = null;
     track.stop();
     this.store.dispatch({ type: 'selfScreen', sharing: false });
-    await this.engine?.stopScreen();
+    await this.session.setLocal('screen', null);
   }
 
   screenTrack(): MediaStreamTrack | null {
@@ -531,7 +552,7 @@ export class Call {
     this.meter?.close();
     this.screen?.stop();
     this.screen = null;
-    this.engine?.close();
+    this.session.close();
     this.keys.close();
     this.opts.media.stop();
     this.opts.ended({ ...e, wasJoined });
@@ -539,6 +560,6 @@ export class Call {
 
   /** For the status readout and the browser tests. */
   async stats(): Promise<EngineStats | null> {
-    return this.engine ? this.engine.stats() : null;
+    return this.session.engine ? this.session.stats() : null;
   }
 }

@@ -8,6 +8,7 @@ import './styles/base.css';
 import './styles/pages.css';
 import './styles/meeting.css';
 import './styles/panels.css';
+import './styles/e2ee.css';
 
 const lang = detectLang(storage.lang(), navigator.languages ?? [navigator.language]);
 setLang(lang);

@@ -22,13 +22,22 @@ export interface ParticipantInfo {
   publicKey?: string;
   /** Whether their browser holds the meeting key. */
   hasKey?: boolean;
+  /** Whether their browser encrypts its media frames end to end (missing: unknown, read as no). */
+  e2ee?: boolean;
 }
 
 /** The meeting's settings (the password itself is never sent). */
 export interface RoomSettings {
   password: boolean;
   lobby: boolean;
+  /** End-to-end encrypted media required (missing: no). */
+  e2eeRequired?: boolean;
+  /** Direct media allowed while two are present (missing: yes, the server's default). */
+  p2p?: boolean;
 }
+
+/** How media travels: through the server, or directly between the two present. */
+export type MediaMode = 'sfu' | 'p2p';
 
 /** Someone waiting in the lobby. */
 export interface Knock {
@@ -70,6 +79,7 @@ export type ErrorCode =
   | 'denied'
   | 'removed'
   | 'ended'
+  | 'e2ee_required'
   | 'internal';
 
 // Client to server.
@@ -84,6 +94,8 @@ export interface JoinMessage {
   password?: string;
   publicKey: string;
   hasKey: boolean;
+  /** Whether this browser encrypts its media frames end to end. */
+  e2ee: boolean;
 }
 
 export interface PublishOfferMessage {
@@ -143,7 +155,9 @@ export type ModeratorMessage =
   | { type: 'room.mute'; kind: MediaKind }
   | { type: 'participant.remove'; id: string }
   | { type: 'participant.grant'; id: string }
-  | { type: 'room.end' };
+  | { type: 'room.end' }
+  | { type: 'room.e2ee'; required: boolean }
+  | { type: 'room.p2p'; enabled: boolean };
 
 export type ClientMessage =
   | JoinMessage
@@ -186,6 +200,13 @@ export interface LobbyGoneMessage {
 export interface RoomSettingsMessage {
   type: 'room.settings';
   settings: RoomSettings;
+}
+
+export interface MediaModeMessage {
+  type: 'media.mode';
+  mode: MediaMode;
+  /** The other participant, in p2p mode. */
+  peer?: string;
 }
 
 export interface MutedMessage {
@@ -258,6 +279,7 @@ export type ServerMessage =
   | LobbyKnockMessage
   | LobbyGoneMessage
   | RoomSettingsMessage
+  | MediaModeMessage
   | MutedMessage
   | ChatInMessage
   | RelayInMessage
@@ -267,7 +289,7 @@ export type ServerMessage =
 export const CLOSE_ERROR = 4000;
 /** Close code after `leave`. */
 export const CLOSE_NORMAL = 1000;
-/** Close code when removed, denied at the lobby, or the meeting was ended (the `error` before says which). */
+/** Close code when removed, denied at the lobby, the meeting was ended or requires end-to-end encryption (the `error` before says which). */
 export const CLOSE_REMOVED = 4001;
 
 /** Limits from docs/protocol.md the client keeps to. */

@@ -2,7 +2,18 @@
 // events from the signalling and media layers, plus a tiny store that tells
 // listeners. It is generic over the track type so tests run without a browser.
 
-import type { Knock, ParticipantInfo, Role, RoomSettings, SubscribeTrack } from './protocol';
+import type { Knock, MediaMode, ParticipantInfo, Role, RoomSettings, SubscribeTrack } from './protocol';
+
+/** The sources a direct connection carries. */
+export type DirectSource = 'microphone' | 'camera' | 'screen';
+
+/** What we show of the direct connection: the peer's tracks on it. */
+export interface DirectView<T> {
+  peer: string;
+  tracks: Partial<Record<DirectSource, T>>;
+  /** Whether the peer speaks (measured here: the server hears nothing on a direct call). */
+  speaking: boolean;
+}
 
 export interface RoomState<T> {
   room: string;
@@ -24,6 +35,11 @@ export interface RoomState<T> {
   settings: RoomSettings;
   /** Who waits in the lobby (known to moderators only). */
   knocks: Knock[];
+  /** How the server says media travels now (`media.mode`). */
+  mode: MediaMode;
+  modePeer: string | null;
+  /** Set while the peer's media is shown from the direct connection. */
+  direct: DirectView<T> | null;
 }
 
 export type RoomEvent<T> =
@@ -38,7 +54,9 @@ export type RoomEvent<T> =
   | { type: 'remote'; remote: SubscribeTrack[]; tracks: Record<string, T> }
   | { type: 'self'; patch: Partial<Pick<ParticipantInfo, 'audio' | 'video' | 'name'>> }
   | { type: 'selfSpeaking'; speaking: boolean }
-  | { type: 'selfScreen'; sharing: boolean };
+  | { type: 'selfScreen'; sharing: boolean }
+  | { type: 'media.mode'; mode: MediaMode; peer?: string }
+  | { type: 'direct'; direct: DirectView<T> | null };
 
 export function initialState<T>(room: string, self: Omit<ParticipantInfo, 'id' | 'screen'>): RoomState<T> {
   return {
@@ -53,6 +71,9 @@ export function initialState<T>(room: string, self: Omit<ParticipantInfo, 'id' |
     selfScreen: false,
     settings: { password: false, lobby: false },
     knocks: [],
+    mode: 'sfu',
+    modePeer: null,
+    direct: null,
   };
 }
 
@@ -107,6 +128,7 @@ export function reduce<T>(s: RoomState<T>, e: RoomEvent<T>): RoomState<T> {
         others: s.others.filter((p) => p.id !== e.id),
         speaking: s.speaking.filter((id) => id !== e.id),
         remote: s.remote.filter((r) => r.participant !== e.id),
+        direct: s.direct?.peer === e.id ? null : s.direct,
       };
     case 'speaking':
       return { ...s, speaking: e.ids };
@@ -126,6 +148,10 @@ export function reduce<T>(s: RoomState<T>, e: RoomEvent<T>): RoomState<T> {
       return s.selfSpeaking === e.speaking ? s : { ...s, selfSpeaking: e.speaking };
     case 'selfScreen':
       return { ...s, selfScreen: e.sharing, self: { ...s.self, screen: e.sharing } };
+    case 'media.mode':
+      return { ...s, mode: e.mode, modePeer: e.mode === 'p2p' ? (e.peer ?? null) : null };
+    case 'direct':
+      return { ...s, direct: e.direct };
   }
 }
 
@@ -143,7 +169,12 @@ export interface TileModel<T> {
   track: T | undefined;
 }
 
-function trackOf<T>(s: RoomState<T>, id: string, source: string): T | undefined {
+function trackOf<T>(s: RoomState<T>, id: string, source: DirectSource): T | undefined {
+  // The peer of a direct call: its tracks come from the direct connection.
+  if (s.direct?.peer === id) {
+    if (source === 'screen' && !s.others.some((p) => p.id === id && p.screen)) return undefined;
+    return s.direct.tracks[source];
+  }
   const r = s.remote.find((x) => x.participant === id && x.source === source);
   return r ? s.tracks[r.mid] : undefined;
 }
@@ -151,6 +182,7 @@ function trackOf<T>(s: RoomState<T>, id: string, source: string): T | undefined 
 /** The tiles: screens (for the stage) and one camera tile per person, ourselves first. */
 export function tiles<T>(s: RoomState<T>): { screens: TileModel<T>[]; cameras: TileModel<T>[] } {
   const speaking = new Set(s.speaking);
+  if (s.direct?.speaking) speaking.add(s.direct.peer);
   const selfSpeaking = s.self.audio && (s.selfSpeaking || (s.selfId !== null && speaking.has(s.selfId)));
   const cameras: TileModel<T>[] = [
     {
@@ -204,10 +236,13 @@ export function tiles<T>(s: RoomState<T>): { screens: TileModel<T>[]; cameras: T
 /** The remote audio tracks to play, by mid. */
 export function audioTracks<T>(s: RoomState<T>): { mid: string; participant: string; track: T }[] {
   const out: { mid: string; participant: string; track: T }[] = [];
+  const d = s.direct;
   for (const r of s.remote) {
     const tr = s.tracks[r.mid];
-    if (r.kind === 'audio' && tr !== undefined) out.push({ mid: r.mid, participant: r.participant, track: tr });
+    // Never the same person twice: the direct peer is heard on the direct connection.
+    if (r.kind === 'audio' && tr !== undefined && r.participant !== d?.peer) out.push({ mid: r.mid, participant: r.participant, track: tr });
   }
+  if (d?.tracks.microphone !== undefined) out.push({ mid: 'direct-microphone', participant: d.peer, track: d.tracks.microphone });
   return out;
 }
 

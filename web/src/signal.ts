@@ -68,12 +68,17 @@ function participant(v: unknown): ParticipantInfo | null {
     hasKey: v.hasKey === true,
   };
   if (isStr(v.publicKey)) p.publicKey = v.publicKey;
+  if (isBool(v.e2ee)) p.e2ee = v.e2ee;
   return p;
 }
 
 function settings(v: unknown): RoomSettings {
   const o = isObj(v) ? v : {};
-  return { password: o.password === true, lobby: o.lobby === true };
+  const s: RoomSettings = { password: o.password === true, lobby: o.lobby === true };
+  // Newer settings only when the server sends them (their defaults differ).
+  if (isBool(o.e2eeRequired)) s.e2eeRequired = o.e2eeRequired;
+  if (isBool(o.p2p)) s.p2p = o.p2p;
+  return s;
 }
 
 function knock(v: unknown): Knock | null {
@@ -148,6 +153,9 @@ export function parseServerMessage(text: string): ServerMessage | null {
       return isStr(v.id) ? { type: 'lobby.gone', id: v.id } : null;
     case 'room.settings':
       return isObj(v.settings) ? { type: 'room.settings', settings: settings(v.settings) } : null;
+    case 'media.mode':
+      if (v.mode === 'p2p') return isStr(v.peer) && v.peer !== '' ? { type: 'media.mode', mode: 'p2p', peer: v.peer } : null;
+      return v.mode === 'sfu' ? { type: 'media.mode', mode: 'sfu' } : null;
     case 'muted':
       return v.kind === 'audio' || v.kind === 'video' ? { type: 'muted', kind: v.kind, by: isStr(v.by) ? v.by : '' } : null;
     case 'chat': {

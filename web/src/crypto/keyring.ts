@@ -69,6 +69,7 @@ export class Keyring {
   private asked = new Map<string, number>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private listeners = new Set<() => void>();
+  private verified = new Set<string>();
   private closed = false;
 
   constructor(
@@ -147,6 +148,18 @@ export class Keyring {
         });
     }
     return null;
+  }
+
+  /** Marks a peer as verified (the code was compared), for this key of theirs only; in memory only. */
+  setVerified(peer: Peer, on: boolean): void {
+    const id = `${peer.id}|${peer.publicKey ?? ''}`;
+    if (on && peer.publicKey) this.verified.add(id);
+    else this.verified.delete(id);
+    this.changed();
+  }
+
+  isVerified(peer: Peer): boolean {
+    return !!peer.publicKey && this.verified.has(`${peer.id}|${peer.publicKey}`);
   }
 
   /** Forgets what belonged to someone who left. */

@@ -4,6 +4,7 @@
 // on each connection, so there is no glare to resolve.
 
 import type { ClientMessage, PcName, PublishTrack, Source, SubscribeTrack } from '../protocol';
+import { preferVP8, type FrameCrypto } from './framecrypto';
 import { SerialQueue } from './queue';
 
 export interface EngineDeps {
@@ -19,9 +20,41 @@ export interface EngineStats {
   audio: { packetsReceived: number; totalSamplesReceived: number };
   video: { packetsReceived: number; framesDecoded: number };
   sent: { audioPackets: number; videoPackets: number };
-  /** Addresses of the server's ICE candidates (remote candidates) on both connections. */
+  /** Addresses of the remote ICE candidates on every connection (the server's, or the peer's on a direct call). */
   remoteAddresses: string[];
 }
+
+export const emptyStats = (): EngineStats => ({
+  audio: { packetsReceived: 0, totalSamplesReceived: 0 },
+  video: { packetsReceived: 0, framesDecoded: 0 },
+  sent: { audioPackets: 0, videoPackets: 0 },
+  remoteAddresses: [],
+});
+
+/** Adds one connection's counters to `out` (remote candidate addresses to `addresses`). */
+export async function addStats(out: EngineStats, addresses: Set<string>, pc: RTCPeerConnection): Promise<void> {
+  (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+    const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    if (r.type === 'remote-candidate') {
+      const a = typeof r.address === 'string' ? r.address : typeof r.ip === 'string' ? r.ip : '';
+      if (a) addresses.add(a);
+    } else if (r.type === 'inbound-rtp') {
+      if (r.kind === 'audio') {
+        out.audio.packetsReceived += n('packetsReceived');
+        out.audio.totalSamplesReceived += n('totalSamplesReceived');
+      } else if (r.kind === 'video') {
+        out.video.packetsReceived += n('packetsReceived');
+        out.video.framesDecoded += n('framesDecoded');
+      }
+    } else if (r.type === 'outbound-rtp') {
+      if (r.kind === 'audio') out.sent.audioPackets += n('packetsSent');
+      else if (r.kind === 'video') out.sent.videoPackets += n('packetsSent');
+    }
+  });
+}
+
+/** Received packets and decoded frames of one m-line. */
+export type Flow = Record<string, { packets: number; frames: number }>;
 
 const ANSWER_TIMEOUT_MS = 15000;
 
@@ -40,11 +73,18 @@ export class Engine {
   constructor(
     private readonly iceServers: RTCIceServer[],
     private readonly deps: EngineDeps,
+    /** Encrypts what we send and decrypts what we receive; null when this browser cannot. */
+    private readonly frames: FrameCrypto | null = null,
   ) {}
 
   private newPC(name: PcName): RTCPeerConnection {
     // Only the servers from `joined`: never a third party's STUN by default.
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection({
+      iceServers: this.iceServers,
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+      ...(this.frames?.pcConfig() ?? {}),
+    });
     pc.onicecandidate = (ev) => {
       const c = ev.candidate;
       // The end-of-candidates marker may be omitted (protocol.md).
@@ -59,32 +99,41 @@ export class Engine {
     return pc;
   }
 
-  /** Creates the publish connection with a microphone and a camera m-line (either may start empty) and offers it. */
-  startPublish(audio: MediaStreamTrack | null, video: MediaStreamTrack | null): Promise<void> {
+  /** A sending m-line, encrypted end to end when this browser can. */
+  private addSender(pc: RTCPeerConnection, kind: 'audio' | 'video', track: MediaStreamTrack | null, source: Source): RTCRtpTransceiver {
+    const tr = pc.addTransceiver(kind, { direction: 'sendonly' });
+    if (kind === 'video') preferVP8(tr);
+    this.frames?.encryptSender(tr.sender, kind);
+    if (track) void tr.sender.replaceTrack(track).catch(() => undefined);
+    this.sources.set(tr, source);
+    return tr;
+  }
+
+  /**
+   * Creates the publish connection with a microphone and a camera m-line and
+   * offers it. Both start empty or not as given: what is sent when is the
+   * caller's choice (replace), so a switch needs no new offer.
+   */
+  startPublish(audio: MediaStreamTrack | null = null, video: MediaStreamTrack | null = null): Promise<void> {
     const pc = this.newPC('publish');
     this.publish = pc;
-    // Always both m-lines, even without a track, so switching the camera on
-    // later is a replaceTrack and needs no new offer.
-    const a = pc.addTransceiver(audio ?? 'audio', { direction: 'sendonly' });
-    const v = pc.addTransceiver(video ?? 'video', { direction: 'sendonly' });
-    this.sources.set(a, 'microphone');
-    this.sources.set(v, 'camera');
+    this.addSender(pc, 'audio', audio, 'microphone');
+    this.addSender(pc, 'video', video, 'camera');
     return this.negotiate();
   }
 
-  /** Puts a new track (or none) on the microphone or camera m-line without renegotiating. */
-  async replace(source: 'microphone' | 'camera', track: MediaStreamTrack | null): Promise<void> {
+  /** Puts a new track (or none) on the microphone, camera or screen m-line without renegotiating. */
+  async replace(source: 'microphone' | 'camera' | 'screen', track: MediaStreamTrack | null): Promise<void> {
     for (const [tr, s] of this.sources) {
-      if (s === source) await tr.sender.replaceTrack(track);
+      if (s === source && tr.sender.track !== track) await tr.sender.replaceTrack(track);
     }
   }
 
-  /** Adds a screen m-line and offers again. */
-  async startScreen(track: MediaStreamTrack): Promise<void> {
+  /** Adds a screen m-line (with the track, or empty for now) and offers again. */
+  async startScreen(track: MediaStreamTrack | null): Promise<void> {
     const pc = this.publish;
     if (!pc) throw new Error('not publishing');
-    const tr = pc.addTransceiver(track, { direction: 'sendonly' });
-    this.sources.set(tr, 'screen');
+    this.addSender(pc, 'video', track, 'screen');
     await this.negotiate();
   }
 
@@ -154,9 +203,11 @@ export class Engine {
       pc.ontrack = (ev) => {
         const mid = ev.transceiver.mid;
         if (mid !== null) this.received[mid] = ev.track;
+        this.decrypt(ev.transceiver);
       };
     }
     await pc.setRemoteDescription({ type: 'offer', sdp });
+    for (const tr of pc.getTransceivers()) this.decrypt(tr);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     this.deps.send({ type: 'subscribe.answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
@@ -170,50 +221,36 @@ export class Engine {
     this.deps.remote(tracks, byMid);
   }
 
+  /** Receivers decrypt from the start; each is named by its mid. */
+  private decrypt(tr: RTCRtpTransceiver): void {
+    const kind = tr.receiver.track.kind;
+    if (this.frames && tr.mid !== null && (kind === 'audio' || kind === 'video')) this.frames.decryptReceiver(tr.receiver, kind, `sub:${tr.mid}`);
+  }
+
+  /** Received packets and decoded frames per subscribe m-line. */
+  async flow(): Promise<Flow> {
+    const out: Flow = {};
+    if (!this.subscribe) return out;
+    (await this.subscribe.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r.type !== 'inbound-rtp' || typeof r.mid !== 'string') return;
+      out[r.mid] = {
+        packets: typeof r.packetsReceived === 'number' ? r.packetsReceived : 0,
+        frames: typeof r.framesDecoded === 'number' ? r.framesDecoded : 0,
+      };
+    });
+    return out;
+  }
+
   /** Adds a candidate we were given (the server normally puts its own in the SDP). */
   async addCandidate(pcName: PcName, c: RTCIceCandidateInit): Promise<void> {
     const pc = pcName === 'publish' ? this.publish : this.subscribe;
     if (pc?.remoteDescription) await pc.addIceCandidate(c);
   }
 
-  async stats(): Promise<EngineStats> {
-    const out: EngineStats = {
-      audio: { packetsReceived: 0, totalSamplesReceived: 0 },
-      video: { packetsReceived: 0, framesDecoded: 0 },
-      sent: { audioPackets: 0, videoPackets: 0 },
-      remoteAddresses: [],
-    };
-    const addresses = new Set<string>();
-    const remote = (r: Record<string, unknown>): void => {
-      if (r.type !== 'remote-candidate') return;
-      const a = typeof r.address === 'string' ? r.address : typeof r.ip === 'string' ? r.ip : '';
-      if (a) addresses.add(a);
-    };
-    if (this.subscribe) {
-      (await this.subscribe.getStats()).forEach((r: Record<string, unknown>) => {
-        remote(r);
-        if (r.type !== 'inbound-rtp') return;
-        const n = (k: string): number => (typeof r[k] === 'number' ? (r[k] as number) : 0);
-        if (r.kind === 'audio') {
-          out.audio.packetsReceived += n('packetsReceived');
-          out.audio.totalSamplesReceived += n('totalSamplesReceived');
-        } else if (r.kind === 'video') {
-          out.video.packetsReceived += n('packetsReceived');
-          out.video.framesDecoded += n('framesDecoded');
-        }
-      });
-    }
-    if (this.publish) {
-      (await this.publish.getStats()).forEach((r: Record<string, unknown>) => {
-        remote(r);
-        if (r.type !== 'outbound-rtp') return;
-        const p = typeof r.packetsSent === 'number' ? r.packetsSent : 0;
-        if (r.kind === 'audio') out.sent.audioPackets += p;
-        else if (r.kind === 'video') out.sent.videoPackets += p;
-      });
-    }
-    out.remoteAddresses = [...addresses].sort();
-    return out;
+  /** Counters of both connections (remote addresses into `addresses`). */
+  async stats(out: EngineStats, addresses: Set<string>): Promise<void> {
+    if (this.subscribe) await addStats(out, addresses, this.subscribe);
+    if (this.publish) await addStats(out, addresses, this.publish);
   }
 
   close(): void {

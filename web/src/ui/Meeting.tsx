@@ -15,13 +15,13 @@ import { LanguageSwitch } from './LanguageSwitch';
 import { NoticeArea, type Notices } from './Notices';
 import { PeoplePanel } from './PeoplePanel';
 import { Settings } from './Settings';
-import { Tile } from './Tile';
+import { Tile, type TileProps } from './Tile';
 import { Toolbar } from './Toolbar';
 
 declare global {
   interface Window {
     /** Read-only numbers for the browser tests; holds nothing private. */
-    __plausch?: { stats(): Promise<unknown>; joinStartedAt: number };
+    __plausch?: { stats(): Promise<unknown>; joinStartedAt: number; e2ee(): Promise<unknown>; wrongKey(id: string): void };
   }
 }
 
@@ -53,7 +53,9 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: MediaStreamTrack | null; alone: boolean }): JSX.Element {
+type Extra = (c: TileModel<MediaStreamTrack>) => Pick<TileProps, 'media' | 'verified'>;
+
+function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: MediaStreamTrack | null; alone: boolean; extra: Extra }): JSX.Element {
   const [box, setBox] = useState<HTMLElement | null>(null);
   const { w, h } = useSize(box);
   const n = props.cameras.length;
@@ -68,7 +70,7 @@ function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: Medi
     <div class={`grid${props.alone ? ' alone' : ''}`} ref={setBox} style={{ '--cols': String(cols), '--tile-w': `${tileW}px`, '--tile-aspect': String(aspect) }}>
       <div class="grid-tiles">
         {props.cameras.map((c) => (
-          <Tile key={c.key} tile={c} localTrack={c.self ? props.local : undefined} />
+          <Tile key={c.key} tile={c} localTrack={c.self ? props.local : undefined} {...props.extra(c)} />
         ))}
       </div>
       {props.alone ? (
@@ -89,6 +91,8 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
   useChanges(call.onPhase);
   useChanges(call.media.onChange);
   useChanges(call.chat.subscribe);
+  useChanges(call.session.onChange);
+  useChanges(call.keys.onChange);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [panel, setPanelState] = useState<Panel>(null);
   const setPanel = (next: Panel, refocus = false): void => {
@@ -103,9 +107,20 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
   const speaker = media.prefs.speaker ?? '';
   const { screens, cameras } = tiles(state);
   const count = state.others.length + 1;
+  const extra: Extra = (c) => {
+    if (c.self) return { media: call.session.e2ee ? 'ok' : 'plain' };
+    const p = state.others.find((o) => o.id === c.participant);
+    return p ? { media: call.session.peerMedia(p), verified: call.keys.isVerified(p) } : {};
+  };
 
   useEffect(() => {
-    window.__plausch = { stats: () => call.stats(), joinStartedAt: call.startedAt };
+    window.__plausch = {
+      stats: () => call.stats(),
+      joinStartedAt: call.startedAt,
+      e2ee: () => call.session.e2eeInfo(),
+      // Test hook: from now on this browser holds wrong keys for that participant.
+      wrongKey: (id: string) => call.session.frames?.corrupt(id),
+    };
     // Closing the tab: say goodbye so the others see us go at once.
     const bye = (): void => call.leave();
     window.addEventListener('pagehide', bye);
@@ -162,7 +177,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
             {count === 1 ? t('meeting.peopleOne') : t('meeting.peopleMany', { count })}
           </span>
         </div>
-        <EncryptionInfo keys={call.keys} />
+        <EncryptionInfo call={call} state={state} />
         <LanguageSwitch />
       </header>
 
@@ -173,17 +188,17 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
           <div class="stage-layout">
             <div class={`stage stage-${Math.min(screens.length, 2)}`}>
               {screens.map((s) => (
-                <Tile key={s.key} tile={s} localTrack={s.self ? screenTrack : undefined} />
+                <Tile key={s.key} tile={s} localTrack={s.self ? screenTrack : undefined} {...extra(s)} />
               ))}
             </div>
             <div class="strip">
               {cameras.map((c) => (
-                <Tile key={c.key} tile={c} localTrack={c.self ? media.video : undefined} />
+                <Tile key={c.key} tile={c} localTrack={c.self ? media.video : undefined} {...extra(c)} />
               ))}
             </div>
           </div>
         ) : (
-          <CameraGrid cameras={cameras} local={media.video} alone={alone} />
+          <CameraGrid cameras={cameras} local={media.video} alone={alone} extra={extra} />
         )}
       </main>
       {panel ? (

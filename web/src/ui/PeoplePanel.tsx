@@ -10,12 +10,24 @@ import { colourIndex, initials } from '../names';
 import type { ParticipantInfo } from '../protocol';
 import { isModerator, type RoomState } from '../room';
 import { useChanges } from './hooks';
-import { CamOffIcon, CloseIcon, MicOffIcon, StarIcon } from './icons';
+import { CamOffIcon, CheckIcon, CloseIcon, MicOffIcon, StarIcon, UnlockIcon } from './icons';
 
-function Badges(props: { p: ParticipantInfo }): JSX.Element {
+function Badges(props: { p: ParticipantInfo; verified?: boolean }): JSX.Element {
   const { p } = props;
   return (
     <span class="person-badges">
+      {props.verified ? (
+        <span class="badge verified">
+          <CheckIcon />
+          {t('people.verified')}
+        </span>
+      ) : null}
+      {p.e2ee !== true ? (
+        <span class="badge plain">
+          <UnlockIcon />
+          {t('e2ee.notEncrypted')}
+        </span>
+      ) : null}
       {p.role === 'moderator' ? (
         <span class="badge moderator">
           <StarIcon />
@@ -48,20 +60,29 @@ function Person(props: { call: Call; p: ParticipantInfo; moderator: boolean }): 
   const { call, p } = props;
   const code = call.keys.code(p);
   const hasPublicKey = !!p.publicKey;
+  const verified = call.keys.isVerified(p);
   return (
     <li class="person" data-participant={p.id}>
       <div class="person-line">
         <Avatar p={p} />
         <span class="person-name">{p.name}</span>
-        <Badges p={p} />
+        <Badges p={p} verified={verified} />
       </div>
       {hasPublicKey ? (
-        <p class="code">
-          <span>{t('people.code', { name: p.name })}</span>{' '}
-          <span class="code-emoji" data-code-with={p.id}>
-            {code ? code.join('') : '…'}
-          </span>
-        </p>
+        <div class="code">
+          <p>
+            <span>{t('people.code', { name: p.name })}</span>{' '}
+            <span class="code-emoji" data-code-with={p.id}>
+              {code ? code.join('') : '…'}
+            </span>
+          </p>
+          {code ? (
+            <button type="button" class="small-button verify-button" aria-pressed={verified ? 'true' : 'false'} onClick={() => call.keys.setVerified(p, !verified)}>
+              {verified ? t('people.unverify') : t('people.verify')}
+            </button>
+          ) : null}
+          {verified ? <p class="hint">{t('people.verifiedHint', { name: p.name })}</p> : null}
+        </div>
       ) : (
         <p class="code">{t('people.noCode', { name: p.name })}</p>
       )}
@@ -125,6 +146,27 @@ function ConfirmEnd(props: { open: boolean; onConfirm(): void; onCancel(): void 
   );
 }
 
+function Switch(props: { id: string; label: string; hint: string; checked: boolean; disabled?: boolean; onChange(on: boolean): void }): JSX.Element {
+  return (
+    <div class="setting-row lobby-setting">
+      <label class="check switch">
+        <input
+          type="checkbox"
+          role="switch"
+          checked={props.checked}
+          disabled={props.disabled}
+          aria-describedby={`${props.id}-hint`}
+          onChange={(e) => props.onChange(e.currentTarget.checked)}
+        />
+        {props.label}
+      </label>
+      <p id={`${props.id}-hint`} class="hint">
+        {props.hint}
+      </p>
+    </div>
+  );
+}
+
 function MeetingSettings(props: { call: Call; state: RoomState<MediaStreamTrack> }): JSX.Element {
   const { call, state } = props;
   const [password, setPassword] = useState('');
@@ -182,21 +224,22 @@ function MeetingSettings(props: { call: Call; state: RoomState<MediaStreamTrack>
           </div>
         ) : null}
       </form>
-      <div class="setting-row lobby-setting">
-        <label class="check switch">
-          <input
-            type="checkbox"
-            role="switch"
-            checked={state.settings.lobby}
-            aria-describedby="lobby-hint"
-            onChange={(e) => call.moderate({ type: 'room.lobby', enabled: e.currentTarget.checked })}
-          />
-          {t('mod.lobby')}
-        </label>
-        <p id="lobby-hint" class="hint">
-          {t('mod.lobbyHint')}
-        </p>
-      </div>
+      <Switch
+        id="e2ee"
+        label={t('mod.e2ee')}
+        hint={call.session.e2ee ? t('mod.e2eeHint') : t('mod.e2eeUnavailable')}
+        checked={state.settings.e2eeRequired === true}
+        disabled={!call.session.e2ee}
+        onChange={(on) => call.moderate({ type: 'room.e2ee', required: on })}
+      />
+      <Switch
+        id="p2p"
+        label={t('mod.p2p')}
+        hint={t('mod.p2pHint')}
+        checked={state.settings.p2p !== false}
+        onChange={(on) => call.moderate({ type: 'room.p2p', enabled: on })}
+      />
+      <Switch id="lobby" label={t('mod.lobby')} hint={t('mod.lobbyHint')} checked={state.settings.lobby} onChange={(on) => call.moderate({ type: 'room.lobby', enabled: on })} />
     </section>
   );
 }
@@ -206,7 +249,7 @@ export function PeoplePanel(props: { call: Call; state: RoomState<MediaStreamTra
   useChanges(call.keys.onChange);
   const [confirm, setConfirm] = useState(false);
   const moderator = isModerator(state);
-  const self: ParticipantInfo = { ...state.self, id: state.selfId ?? '', hasKey: call.keys.hasKey };
+  const self: ParticipantInfo = { ...state.self, id: state.selfId ?? '', hasKey: call.keys.hasKey, e2ee: call.session.e2ee };
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
 

@@ -4,6 +4,7 @@ import type { JSX } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n';
 import { LocalMedia } from '../media/devices';
+import { frameSupport } from '../media/framecrypto';
 import { checkDisplayName, colourIndex, initials } from '../names';
 import { storage } from '../storage';
 import { DeviceSelects, MicMeter } from './Devices';
@@ -139,6 +140,7 @@ export function Prejoin(props: PrejoinProps): JSX.Element {
                 {t('prejoin.yourNameHint')}
               </p>
             </div>
+            {frameSupport() === null ? <p class="problem no-e2ee">{t('e2ee.noSupport')}</p> : null}
             <button type="submit" class="primary big" aria-disabled={joining ? 'true' : undefined}>
               {joining ? t('prejoin.joining') : t('prejoin.join')}
             </button>

@@ -30,7 +30,7 @@ export function Privacy(props: { navigate(path: string): void }): JSX.Element {
         </h1>
         <p class="lead">{t('privacy.intro')}</p>
         <Section id="privacy-sees" title="privacy.seesTitle" items={['privacy.sees1', 'privacy.sees2', 'privacy.sees3', 'privacy.sees4', 'privacy.sees5', 'privacy.sees6']} />
-        <Section id="privacy-never" title="privacy.neverTitle" items={['privacy.never1', 'privacy.never2']} />
+        <Section id="privacy-never" title="privacy.neverTitle" items={['privacy.never1', 'privacy.never2', 'privacy.never3']} />
         <Section id="privacy-stores" title="privacy.storesTitle" items={['privacy.stores1', 'privacy.stores2', 'privacy.stores3']} />
         <Section id="privacy-browser" title="privacy.browserTitle" items={['privacy.browser1', 'privacy.browser2', 'privacy.browser3', 'privacy.browser4']} />
         <section class="privacy-section" aria-labelledby="privacy-delete">

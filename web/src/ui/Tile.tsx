@@ -1,28 +1,51 @@
-// One participant's camera (or avatar) or one shared screen.
+// One participant's camera (or avatar) or one shared screen, with what is
+// true of its encryption: a participant whose browser cannot encrypt is
+// marked "not end-to-end encrypted"; media that does not decrypt here is not
+// shown (the avatar and "cannot decrypt" instead), nor is media whose keys
+// are still on their way.
 
 import type { JSX } from 'preact';
 import { t } from '../i18n';
+import type { PeerMedia } from '../media/session';
 import { colourIndex, initials } from '../names';
 import type { TileModel } from '../room';
-import { MicOffIcon } from './icons';
+import { CheckIcon, MicOffIcon, UnlockIcon } from './icons';
 import { Video } from './Video';
 
 export interface TileProps {
   tile: TileModel<MediaStreamTrack>;
   /** Our own camera or screen track (remote tiles carry theirs in `tile.track`). */
   localTrack?: MediaStreamTrack | null;
+  /** The state of this participant's media encryption here ('plain' for ourselves when we cannot encrypt). */
+  media?: PeerMedia;
+  /** We compared the verification code with them. */
+  verified?: boolean;
 }
 
-export function Tile({ tile, localTrack }: TileProps): JSX.Element {
+function blocked(media: PeerMedia | undefined, name: string): string | null {
+  if (media === 'failing') return t('e2ee.cannotDecrypt');
+  if (media === 'unsupported') return t('e2ee.unsupported', { name });
+  if (media === 'waiting') return t('e2ee.exchanging');
+  return null;
+}
+
+export function Tile({ tile, localTrack, media, verified }: TileProps): JSX.Element {
   const name = tile.self ? t('meeting.you', { name: tile.name }) : tile.name;
   const label = tile.kind === 'screen' ? t('meeting.screenOf', { name }) : name;
   const track = tile.self ? (localTrack ?? undefined) : tile.track;
-  const showVideo = track !== undefined && tile.video;
-  const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '']
+  const why = tile.self ? null : blocked(media, tile.name);
+  const showVideo = track !== undefined && tile.video && why === null;
+  const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '', why ? 'blocked' : '']
     .filter(Boolean)
     .join(' ');
   return (
-    <figure class={classes} aria-label={label} data-speaking={tile.speaking ? 'true' : 'false'} data-participant={tile.participant}>
+    <figure
+      class={classes}
+      aria-label={label}
+      data-speaking={tile.speaking ? 'true' : 'false'}
+      data-participant={tile.participant}
+      data-e2ee={media ?? 'ok'}
+    >
       {showVideo && track ? (
         // Our own camera is mirrored like a mirror; screens never are.
         <Video track={track} mirror={tile.self && tile.kind === 'camera'} fit={tile.kind === 'screen' ? 'contain' : 'cover'} />
@@ -33,6 +56,11 @@ export function Tile({ tile, localTrack }: TileProps): JSX.Element {
           </div>
         </div>
       )}
+      {why ? (
+        <p class={`tile-state${media === 'waiting' ? '' : ' bad'}`} role="status" title={media === 'failing' ? t('e2ee.cannotDecryptText', { name: tile.name }) : undefined}>
+          {why}
+        </p>
+      ) : null}
       {tile.self && tile.kind === 'screen' ? <p class="tile-banner">{t('meeting.youShare')}</p> : null}
       <figcaption class="tile-caption">
         {tile.kind === 'camera' && !tile.audio ? (
@@ -41,6 +69,17 @@ export function Tile({ tile, localTrack }: TileProps): JSX.Element {
           </span>
         ) : null}
         <span class="tile-name">{label}</span>
+        {verified ? (
+          <span class="verified-badge" role="img" aria-label={t('people.verified')} title={t('people.verified')}>
+            <CheckIcon />
+          </span>
+        ) : null}
+        {media === 'plain' ? (
+          <span class="plain-badge" title={t('e2ee.notEncrypted')}>
+            <UnlockIcon />
+            <span>{t('e2ee.notEncrypted')}</span>
+          </span>
+        ) : null}
       </figcaption>
     </figure>
   );

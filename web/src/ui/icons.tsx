@@ -142,3 +142,24 @@ export const Logo = (props: { size?: number }): JSX.Element => (
     <circle cx="36" cy="24.5" r="2.4" fill="#0f766e" />
   </svg>
 );
+
+export const CheckIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M5 12.5l4.2 4.2L19 7" />
+  </Svg>
+);
+
+export const UnlockIcon = (): JSX.Element => (
+  <Svg>
+    <rect x="5" y="11" width="14" height="9.5" rx="2" />
+    <path d="M8.5 11V7.5a3.5 3.5 0 0 1 6.8-1.2" />
+  </Svg>
+);
+
+export const DirectIcon = (): JSX.Element => (
+  <Svg>
+    <circle cx="5.5" cy="12" r="2.5" />
+    <circle cx="18.5" cy="12" r="2.5" />
+    <path d="M8 12h8" />
+  </Svg>
+);
