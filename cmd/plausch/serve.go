@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"plausch.dev/plausch/internal/room"
 	"plausch.dev/plausch/internal/server"
@@ -30,6 +32,7 @@ func serve(args []string) int {
 	iceServers := fs.String("ice-servers", env("PLAUSCH_ICE_SERVERS", ""), "comma-separated STUN/TURN URLs your own infrastructure provides to browsers; none by default [PLAUSCH_ICE_SERVERS]")
 	maxMeetings := fs.Int("max-meetings", envInt("PLAUSCH_MAX_MEETINGS", 1000), "meetings at once on this server; 0 means no limit [PLAUSCH_MAX_MEETINGS]")
 	maxParticipants := fs.Int("max-participants", envInt("PLAUSCH_MAX_PARTICIPANTS", 100), "participants per meeting; 0 means no limit [PLAUSCH_MAX_PARTICIPANTS]")
+	drain := fs.Duration("drain-timeout", envDuration("PLAUSCH_DRAIN_TIMEOUT", 30*time.Second), "on SIGTERM or SIGINT, how long running meetings may go on before connections close (a second SIGINT stops at once) [PLAUSCH_DRAIN_TIMEOUT]")
 	withMetrics := fs.Bool("metrics", envBool("PLAUSCH_METRICS"), "serve Prometheus metrics (packet counters, meetings, participants; nothing personal) at /metrics [PLAUSCH_METRICS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
@@ -64,14 +67,21 @@ func serve(args []string) int {
 	fmt.Println("listening on", srv.URL())
 	log.Info("server started", "version", version)
 
-	stop := make(chan os.Signal, 1)
+	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	sig := <-stop
-	log.Info("shutting down", "signal", sig.String())
-	if err := srv.Close(); err != nil {
+	log.Info("draining: no new meetings, connections close after the drain timeout", "signal", sig.String(), "timeout", drain.String())
+	ctx, hurry := context.WithCancel(context.Background())
+	go func() {
+		<-stop
+		log.Info("second signal: stopping now")
+		hurry()
+	}()
+	if err := srv.Drain(ctx, *drain); err != nil {
 		log.Error("shutdown", "err", err)
 		return 1
 	}
+	log.Info("stopped")
 	return 0
 }
 
@@ -84,6 +94,13 @@ func env(key, def string) string {
 
 func envInt(key string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(key)); err == nil {
 		return v
 	}
 	return def

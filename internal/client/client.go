@@ -74,6 +74,7 @@ type State struct {
 	Chats        []signal.ChatMessage
 	Relays       []signal.RelayMessage
 	Mode         signal.MediaMode // how media travels now
+	Draining     int              // seconds the server announced before shutting down
 	Participants map[string]signal.Participant
 	Speaking     []string
 	Errors       []signal.ErrorMessage
@@ -331,6 +332,7 @@ type serverMsg struct {
 	To           string                   `json:"to"`
 	Data         string                   `json:"data"`
 	Mode         string                   `json:"mode"`
+	Seconds      int                      `json:"seconds"`
 	Peer         string                   `json:"peer"`
 	RetryAfter   int                      `json:"retryAfter"`
 	SDP          string                   `json:"sdp"`
@@ -375,6 +377,8 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 		c.update(func(s *State) { s.Muted = append(s.Muted, signal.Muted{Kind: m.Kind, By: m.By}) })
 	case "chat":
 		c.update(func(s *State) { s.Chats = append(s.Chats, signal.ChatMessage{From: m.From, To: m.To, Data: m.Data}) })
+	case "server.draining":
+		c.update(func(s *State) { s.Draining = m.Seconds })
 	case "media.mode":
 		c.update(func(s *State) { s.Mode = signal.MediaMode{Mode: m.Mode, Peer: m.Peer} })
 	case "relay":

@@ -67,6 +67,7 @@ func (r *Room) enterLocked(p *Participant, password string, attempts *rate.Limit
 		}
 		r.waiting = append(r.waiting, p)
 		p.sink.Waiting()
+		r.tellDrainingLocked(p)
 		r.tellModeratorsLocked(func(m Sink) { m.Knock(p.id, p.name) })
 		return nil
 	}

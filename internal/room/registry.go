@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -16,6 +17,7 @@ import (
 var (
 	ErrRoomFull   = errors.New("room: the meeting is full")
 	ErrServerFull = errors.New("room: the server has no room for another meeting")
+	ErrDraining   = errors.New("room: the server is shutting down and starts no new meeting")
 )
 
 // Config limits what one server carries.
@@ -30,6 +32,8 @@ type Config struct {
 type Registry struct {
 	cfg  Config
 	salt [16]byte
+
+	draining atomic.Int32 // seconds announced; 0 while not draining
 
 	mu    sync.Mutex
 	rooms map[string]*Room
@@ -56,10 +60,14 @@ func (g *Registry) Join(name string, p *Participant, password string, attempts *
 	defer g.mu.Unlock()
 	r, ok := g.rooms[name]
 	if !ok {
+		if g.draining.Load() > 0 {
+			return nil, ErrDraining
+		}
 		if g.cfg.MaxRooms > 0 && len(g.rooms) >= g.cfg.MaxRooms {
 			return nil, ErrServerFull
 		}
 		r = newRoom(name, g.Hash(name), g.cfg.SpeakingEvery, !g.cfg.DisableP2P)
+		r.draining = g.drainingSeconds
 		g.rooms[name] = r
 	}
 	r.mu.Lock()
@@ -113,6 +121,24 @@ func (g *Registry) Rooms() int {
 	defer g.mu.Unlock()
 	return len(g.rooms)
 }
+
+// Drain stops new meetings and tells everyone that the server shuts down
+// in the given time. Running meetings go on, and people may still join them.
+func (g *Registry) Drain(seconds int) {
+	seconds = max(seconds, 1)
+	g.draining.Store(int32(seconds))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, r := range g.rooms {
+		r.mu.Lock()
+		for _, p := range append(r.parts, r.waiting...) {
+			p.sink.Draining(seconds)
+		}
+		r.mu.Unlock()
+	}
+}
+
+func (g *Registry) drainingSeconds() int { return int(g.draining.Load()) }
 
 // Participants is the number of people in all meetings, waiting included.
 func (g *Registry) Participants() int {

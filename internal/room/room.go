@@ -69,6 +69,7 @@ type Sink interface {
 	Chat(from, to, data string)
 	Relay(from, data string)
 	MediaMode(mode, peer string) // peer is the other one in P2P mode
+	Draining(seconds int)        // the server shuts down soon
 	Kicked(Reason)
 }
 
@@ -135,6 +136,7 @@ type Room struct {
 	e2ee     bool // end-to-end encrypted media required
 	p2p      bool // direct media allowed while two are here
 	mode     string
+	draining func() int // seconds until the server shuts down, 0 if not
 	speaking []string
 	stop     chan struct{}
 	done     chan struct{}
@@ -183,8 +185,18 @@ func (r *Room) admitLocked(p *Participant) {
 		o.sink.ParticipantJoined(info)
 	}
 	r.parts = append(r.parts, p)
+	r.tellDrainingLocked(p)
 	if !r.updateModeLocked() {
 		p.sink.MediaMode(r.mode, r.peerLocked(p))
+	}
+}
+
+// tellDrainingLocked tells a newcomer when the server is shutting down.
+func (r *Room) tellDrainingLocked(p *Participant) {
+	if r.draining != nil {
+		if s := r.draining(); s > 0 {
+			p.sink.Draining(s)
+		}
 	}
 }
 

@@ -44,6 +44,7 @@ func (r *recorder) Muted(kind, by string)      { r.add("muted %s by %s", kind, b
 func (r *recorder) Chat(from, to, data string) { r.add("chat %s>%s %s", from, to, data) }
 func (r *recorder) Relay(from, data string)    { r.add("relay %s %s", from, data) }
 func (r *recorder) Kicked(why Reason)          { r.add("kicked %d", why) }
+func (r *recorder) Draining(seconds int)       { r.add("draining %d", seconds) }
 func (r *recorder) MediaMode(mode, peer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -10,9 +10,11 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -46,6 +48,12 @@ type Server struct {
 	cancel   context.CancelFunc
 	sessions sync.WaitGroup
 	served   chan error
+
+	draining     atomic.Bool
+	shutdown     chan struct{} // closed: every session ends with CloseRestarting
+	shutdownOnce sync.Once
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 // Start listens on cfg.Addr and serves until Close.
@@ -66,11 +74,12 @@ func Start(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{ln: ln, engine: engine, registry: room.NewRegistry(cfg.Rooms), cancel: cancel, served: make(chan error, 1)}
+	s := &Server{ln: ln, engine: engine, registry: room.NewRegistry(cfg.Rooms), cancel: cancel, served: make(chan error, 1),
+		shutdown: make(chan struct{})}
 	sc := cfg.Session
-	sc.Registry, sc.Engine, sc.ICEServers, sc.Log = s.registry, engine, cfg.ICEServers, cfg.Log
+	sc.Registry, sc.Engine, sc.ICEServers, sc.Log, sc.Shutdown = s.registry, engine, cfg.ICEServers, cfg.Log, s.shutdown
 	sc.Defaults()
-	wp := web.Params{WebSocket: s.websocket(ctx, &sc), NewName: names.Generate}
+	wp := web.Params{WebSocket: s.websocket(ctx, &sc), NewName: names.Generate, Ready: func() bool { return !s.draining.Load() }}
 	if cfg.Metrics {
 		wp.Metrics = metrics.Handler(engine, s.registry)
 	}
@@ -106,13 +115,51 @@ func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
 // Registry is the server's meetings.
 func (s *Server) Registry() *room.Registry { return s.registry }
 
-// Close stops listening, ends every session and waits for them.
-func (s *Server) Close() error {
-	err := s.http.Close()
-	s.cancel()
-	s.sessions.Wait()
-	if e := <-s.served; !errors.Is(e, http.ErrServerClosed) && err == nil {
-		err = e
+// Drain shuts the server down gently: it stops being ready, starts no new
+// meeting and tells everyone how long they have; when the last meeting has
+// ended or grace has passed, every connection closes with CloseRestarting,
+// so clients know to come back. Cancelling ctx cuts the wait short (a
+// second SIGINT). Drain ends with Close.
+func (s *Server) Drain(ctx context.Context, grace time.Duration) error {
+	s.draining.Store(true)
+	s.registry.Drain(int(math.Ceil(grace.Seconds())))
+	deadline := time.NewTimer(grace)
+	defer deadline.Stop()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for s.registry.Rooms() > 0 {
+		select {
+		case <-deadline.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		case <-tick.C:
+		}
 	}
-	return errors.Join(err, s.engine.Close())
+	s.shutdownOnce.Do(func() { close(s.shutdown) })
+	// Give the close handshakes a moment, unless told to hurry.
+	done := make(chan struct{})
+	go func() { s.sessions.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+	}
+	return s.Close()
+}
+
+// Close stops listening, ends every session and waits for them. Calls
+// after the first return the first one's result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		err := s.http.Close()
+		s.cancel()
+		s.sessions.Wait()
+		if e := <-s.served; !errors.Is(e, http.ErrServerClosed) && err == nil {
+			err = e
+		}
+		s.closeErr = errors.Join(err, s.engine.Close())
+	})
+	return s.closeErr
 }

@@ -98,6 +98,8 @@ func joinError(err error) error {
 		return &signal.Error{Code: signal.CodeRoomFull, Message: "this meeting is full", Fatal: true}
 	case errors.Is(err, room.ErrLobbyFull):
 		return &signal.Error{Code: signal.CodeRoomFull, Message: "too many people are waiting to get into this meeting", Fatal: true}
+	case errors.Is(err, room.ErrDraining):
+		return &signal.Error{Code: signal.CodeServerDraining, Message: "this server is restarting and starts no new meeting; try again in a moment", Fatal: true}
 	case errors.Is(err, room.ErrServerFull):
 		return &signal.Error{Code: signal.CodeServerFull, Message: "this server cannot host another meeting now", Fatal: true}
 	case errors.Is(err, room.ErrE2EERequired):

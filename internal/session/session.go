@@ -25,6 +25,10 @@ import (
 // protocol; the close reason says how.
 const CloseProtocolError websocket.StatusCode = 4000
 
+// CloseRestarting closes every connection when the server shuts down; the
+// client reconnects when it is back.
+const CloseRestarting websocket.StatusCode = 4002
+
 // CloseRemoved closes the connection of someone removed, turned away at the
 // lobby, or whose meeting ended; the error before it says which.
 const CloseRemoved websocket.StatusCode = 4001
@@ -43,6 +47,8 @@ type Config struct {
 	Burst       int
 	MaxStrikes  int // bad messages before disconnecting
 	QueueLength int // outgoing messages buffered before a client counts as stuck
+	// Shutdown, when closed, ends every session with CloseRestarting.
+	Shutdown <-chan struct{}
 }
 
 // Defaults fills in zero fields.
@@ -282,6 +288,9 @@ func (s *Session) pingLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.cfg.Shutdown:
+			s.closeWith(CloseRestarting, "the server is restarting")
 			return
 		case <-t.C:
 			pctx, cancel := context.WithTimeout(ctx, s.cfg.PingTimeout)

@@ -75,6 +75,9 @@ func (s *Session) Chat(from, to, data string) {
 // Relay implements room.Sink.
 func (s *Session) Relay(from, data string) { s.send(signal.RelayMessage{From: from, Data: data}) }
 
+// Draining implements room.Sink.
+func (s *Session) Draining(seconds int) { s.send(signal.ServerDraining{Seconds: seconds}) }
+
 // MediaMode implements room.Sink.
 func (s *Session) MediaMode(mode, peer string) { s.send(signal.MediaMode{Mode: mode, Peer: peer}) }
 

@@ -46,6 +46,11 @@ type Settings struct {
 	P2P          bool `json:"p2p"`
 }
 
+// ServerDraining tells that the server shuts down after Seconds.
+type ServerDraining struct {
+	Seconds int `json:"seconds"`
+}
+
 // Media modes.
 const (
 	ModeSFU = "sfu"
@@ -180,3 +185,4 @@ func (Muted) outboundType() string              { return "muted" }
 func (ChatMessage) outboundType() string        { return "chat" }
 func (RelayMessage) outboundType() string       { return "relay" }
 func (MediaMode) outboundType() string          { return "media.mode" }
+func (ServerDraining) outboundType() string     { return "server.draining" }

@@ -54,6 +54,7 @@ const (
 	CodeRemoved          Code = "removed"
 	CodeEnded            Code = "ended"
 	CodeE2EERequired     Code = "e2ee_required"
+	CodeServerDraining   Code = "server_draining"
 )
 
 // Error is a problem to report to the client. Fatal errors end the connection.
