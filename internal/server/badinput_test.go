@@ -247,3 +247,20 @@ func TestNoJoinTimesOut(t *testing.T) {
 		t.Errorf("closed with %v %q", ce.Code, ce.Reason)
 	}
 }
+
+// A client that sends more bytes than its budget is limited, then cut off.
+func TestByteBudget(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.Session.ByteRate, c.Session.ByteBurst = 1000, 4000 })
+	r := dialRaw(t, srv)
+	r.join("bytes")
+	big := `{"type":"media","audio":true,"video":true,"pad":"` + strings.Repeat("x", 3000) + `"}`
+	r.send(websocket.MessageText, big)
+	r.send(websocket.MessageText, big)
+	r.expectError(signal.CodeRateLimited)
+	for range 4 {
+		r.send(websocket.MessageText, big)
+	}
+	if ce := r.expectClose(); ce.Code != session.CloseProtocolError {
+		t.Errorf("close %v", ce.Code)
+	}
+}

@@ -45,6 +45,8 @@ type Config struct {
 	PingTimeout time.Duration // a client that does not answer in time is gone
 	Rate        rate.Limit    // messages per second
 	Burst       int
+	ByteRate    rate.Limit // bytes per second a client may send
+	ByteBurst   int
 	MaxStrikes  int // bad messages before disconnecting
 	QueueLength int // outgoing messages buffered before a client counts as stuck
 	// Shutdown, when closed, ends every session with CloseRestarting.
@@ -61,6 +63,10 @@ func (c *Config) Defaults() {
 	setDefault(&c.PingTimeout, 4*time.Second)
 	setDefault(&c.Rate, 20)
 	setDefault(&c.Burst, 60)
+	// Enough for a burst of large offers (a screen share renegotiation in a
+	// big meeting), far below what could tire the server.
+	setDefault(&c.ByteRate, 64<<10)
+	setDefault(&c.ByteBurst, 512<<10)
 	setDefault(&c.MaxStrikes, 5)
 	setDefault(&c.QueueLength, 512)
 }
@@ -86,6 +92,7 @@ type Session struct {
 	log     *slog.Logger
 	id      string
 	limiter *rate.Limiter
+	bytes   *rate.Limiter
 	strikes int
 
 	joined   atomic.Bool // in a room, admitted or waiting
@@ -111,6 +118,7 @@ func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
 		conn:     conn,
 		id:       newID(),
 		limiter:  rate.NewLimiter(cfg.Rate, cfg.Burst),
+		bytes:    rate.NewLimiter(cfg.ByteRate, cfg.ByteBurst),
 		attempts: room.NewAttemptLimiter(),
 		out:      make(chan outMsg, cfg.QueueLength),
 		done:     make(chan struct{}),
@@ -167,6 +175,8 @@ func (s *Session) readLoop(ctx context.Context) {
 			perr = signal.Errorf(signal.CodeInvalid, "binary messages are not part of the protocol")
 		case !s.limiter.Allow():
 			perr = signal.Errorf(signal.CodeRateLimited, "more than %v messages per second", s.cfg.Rate)
+		case !s.bytes.AllowN(time.Now(), len(data)):
+			perr = signal.Errorf(signal.CodeRateLimited, "more than %v bytes per second", s.cfg.ByteRate)
 		default:
 			perr = s.dispatch(data)
 		}
