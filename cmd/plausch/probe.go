@@ -55,7 +55,7 @@ func probe(args []string, stdout io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), *duration+15*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, *url, *room, client.Options{
-		Name: *name, Password: *password, Loopback: *loopback, KeyframeEvery: *keyframes,
+		Name: *name, Password: *password, Loopback: *loopback, KeyframeEvery: *keyframes, InspectKeyframes: true,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "plausch probe:", err)

@@ -34,6 +34,8 @@ type Options struct {
 	// KeyframeEvery, when set, asks every received video track for a
 	// keyframe this often (probing what the server forwards).
 	KeyframeEvery time.Duration
+	// InspectKeyframes records each received VP8 keyframe (and decodes it).
+	InspectKeyframes bool
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
 	// HTTPClient dials the WebSocket; nil uses the default.
@@ -96,7 +98,38 @@ type TrackStats struct {
 	Frames    int // whole frames (video) or packets (audio) matching the sample
 	BadFrames int // frames whose bytes match nothing that was sent
 	Ended     bool
-	Keyframes []Keyframe // VP8 keyframes received, the first maxKeyframes
+	Keyframes []Keyframe // VP8 keyframes received, the first maxKeyframes (with InspectKeyframes)
+
+	// For load figures.
+	Lost          int           // packets missing from the sequence
+	Freezes       int           // gaps over FreezeGap between packets
+	MaxGap        time.Duration // the longest gap between packets
+	First, Last   time.Time     // arrival of the first and the latest packet
+	firstSeq, ext uint32        // sequence numbers, extended over wraps
+}
+
+// FreezeGap is how long a stream may be silent before it counts as frozen.
+const FreezeGap = 500 * time.Millisecond
+
+func (s *TrackStats) observe(seq uint16, now time.Time) {
+	if s.Packets == 0 {
+		s.firstSeq, s.ext, s.First = uint32(seq), uint32(seq), now
+	} else {
+		// Extend the 16-bit sequence number across wraps.
+		d := int16(seq - uint16(s.ext))
+		if d > 0 {
+			s.ext += uint32(d)
+		}
+		if gap := now.Sub(s.Last); gap > s.MaxGap {
+			s.MaxGap = gap
+		}
+		if now.Sub(s.Last) > FreezeGap {
+			s.Freezes++
+		}
+	}
+	s.Last = now
+	s.Packets++
+	s.Lost = max(0, int(s.ext-s.firstSeq+1)-s.Packets)
 }
 
 // Keyframe is one received VP8 keyframe as the server forwarded it.

@@ -257,27 +257,28 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 			sb.Push(&pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
 				whole = append(whole, s.Data)
-				if isVP8Keyframe(s.Data) {
+				if c.opts.InspectKeyframes && isVP8Keyframe(s.Data) {
 					keyframes = append(keyframes, inspectKeyframe(s.Data, s.PacketTimestamp))
 				}
 			}
 		}
-		c.update(func(*State) {
-			stats.Packets++
-			stats.Bytes += len(pkt.Payload)
-			for _, w := range whole {
-				if known[sha256.Sum256(w)] {
-					stats.Frames++
-				} else {
-					stats.BadFrames++
-				}
+		// Per packet only the lock, no change notification: waiters poll.
+		c.mu.Lock()
+		stats.observe(pkt.SequenceNumber, time.Now())
+		stats.Bytes += len(pkt.Payload)
+		for _, w := range whole {
+			if known[sha256.Sum256(w)] {
+				stats.Frames++
+			} else {
+				stats.BadFrames++
 			}
-			for _, k := range keyframes {
-				if len(stats.Keyframes) < maxKeyframes {
-					stats.Keyframes = append(stats.Keyframes, k)
-				}
+		}
+		for _, k := range keyframes {
+			if len(stats.Keyframes) < maxKeyframes {
+				stats.Keyframes = append(stats.Keyframes, k)
 			}
-		})
+		}
+		c.mu.Unlock()
 	}
 }
 

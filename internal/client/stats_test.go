@@ -1,0 +1,29 @@
+package client
+
+import (
+	"testing"
+	"time"
+)
+
+func TestTrackStatsLossAndFreezes(t *testing.T) {
+	var s TrackStats
+	t0 := time.Unix(0, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	// 65533, 65534, (65535 lost), 0, 1 across the wrap; then a 700 ms gap.
+	s.observe(65533, at(0))
+	s.observe(65534, at(20))
+	s.observe(0, at(60))
+	s.observe(1, at(80))
+	s.observe(2, at(780))
+	s.observe(1, at(790)) // late duplicate: no effect on the highest
+	if s.Packets != 6 || s.Lost != 0 {
+		t.Errorf("packets %d lost %d", s.Packets, s.Lost)
+	}
+	s.observe(10, at(800)) // 3..9 missing
+	if s.Lost != 7 {       // 14 expected (65533..10), 7 received
+		t.Errorf("lost %d, want 7", s.Lost)
+	}
+	if s.Freezes != 1 || s.MaxGap != 700*time.Millisecond {
+		t.Errorf("freezes %d max gap %v", s.Freezes, s.MaxGap)
+	}
+}
