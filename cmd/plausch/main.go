@@ -11,6 +11,7 @@ const usage = `Plausch: private video meetings, self-hosted.
 Usage:
   plausch serve [flags]   run the server (plausch serve --help lists the flags)
   plausch probe [flags]   join a meeting silently and report what the server forwards
+  plausch loadtest [flags] synthetic participants against a server, with figures
   plausch version         print the version
 `
 
@@ -24,6 +25,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		os.Exit(serve(os.Args[2:]))
+	case "loadtest":
+		os.Exit(loadtestCmd(os.Args[2:], os.Stdout))
 	case "probe":
 		os.Exit(probe(os.Args[2:], os.Stdout))
 	case "version":

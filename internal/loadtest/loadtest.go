@@ -1,0 +1,253 @@
+// Package loadtest drives synthetic participants against a Plausch server
+// and measures what they receive: the numbers operators size servers by.
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"plausch.dev/plausch/internal/client"
+)
+
+// Config says what load to make.
+type Config struct {
+	URL         string
+	Meetings    int
+	Publishers  int // per meeting: send camera and microphone, receive all
+	Subscribers int // per meeting: receive only
+	Duration    time.Duration
+	// RampUp is the pause between two joins.
+	RampUp    time.Duration
+	Loopback  bool
+	ServerPID int       // when set, the server's CPU and memory are measured
+	Progress  io.Writer // a line a second; nil for none
+}
+
+// Report is the result of a run.
+type Report struct {
+	Participants     int     `json:"participants"`
+	Joined           int     `json:"joined"`
+	StreamsExpected  int     `json:"streamsExpected"`
+	StreamsReceived  int     `json:"streamsReceived"`
+	ReceivedKbps     float64 `json:"receivedKbps"`
+	PacketsReceived  int     `json:"packetsReceived"`
+	PacketsLost      int     `json:"packetsLost"`
+	LossPercent      float64 `json:"lossPercent"`
+	VideoFreezes     int     `json:"videoFreezes"`
+	MaxGapMs         float64 `json:"maxGapMs"`
+	RoundTripMs      float64 `json:"roundTripMs"`
+	JoinMsMedian     float64 `json:"joinMsMedian"`
+	JoinMsMax        float64 `json:"joinMsMax"`
+	FirstMediaMsMax  float64 `json:"firstMediaMsMax"`
+	ServerCPUPercent float64 `json:"serverCpuPercent,omitempty"`
+	ServerRSSMiB     float64 `json:"serverRssMiB,omitempty"`
+	ServerRSSPerPart float64 `json:"serverRssMiBPerParticipant,omitempty"`
+	Seconds          float64 `json:"seconds"`
+}
+
+type participant struct {
+	c         *client.Client
+	publisher bool
+	start     time.Time
+	joined    time.Duration
+}
+
+// Run makes the load for cfg.Duration after everyone has joined, and
+// reports what arrived in that window.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Meetings < 1 || cfg.Publishers+cfg.Subscribers < 1 {
+		return nil, fmt.Errorf("loadtest: need at least one meeting and one participant")
+	}
+	run := rand.Text()[:6]
+	var parts []*participant
+	defer func() {
+		var wg sync.WaitGroup
+		for _, p := range parts {
+			wg.Add(1)
+			go func() { defer wg.Done(); p.c.Leave() }()
+		}
+		wg.Wait()
+	}()
+	total := cfg.Meetings * (cfg.Publishers + cfg.Subscribers)
+	for m := range cfg.Meetings {
+		room := fmt.Sprintf("loadtest-%s-%d", run, m)
+		for i := range cfg.Publishers + cfg.Subscribers {
+			p, err := join(ctx, cfg, room, i < cfg.Publishers, len(parts))
+			if err != nil {
+				return nil, fmt.Errorf("participant %d of %d: %w", len(parts)+1, total, err)
+			}
+			parts = append(parts, p)
+			progress(cfg.Progress, "joined %d/%d (%.0f ms)", len(parts), total, ms(p.joined))
+			if cfg.RampUp > 0 {
+				time.Sleep(cfg.RampUp)
+			}
+		}
+	}
+	// Let media settle (keyframes, renegotiation), then measure a window.
+	time.Sleep(2 * time.Second)
+	before := snapshot(parts)
+	cpu0, _ := cpuTicks(cfg.ServerPID)
+	start := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := before
+	for time.Since(start) < cfg.Duration {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+		now := snapshot(parts)
+		d := now.minus(last)
+		progress(cfg.Progress, "t=%2.0fs streams %d/%d  %.0f kbit/s  loss %.2f%%  freezes %d",
+			time.Since(start).Seconds(), now.live(last), expected(cfg), d.kbps(time.Second), d.lossPercent(), d.freezes)
+		last = now
+	}
+	elapsed := time.Since(start)
+	after := snapshot(parts)
+	cpu1, _ := cpuTicks(cfg.ServerPID)
+	d := after.minus(before)
+
+	r := &Report{
+		Participants: total, Joined: len(parts),
+		StreamsExpected: expected(cfg), StreamsReceived: after.live(before),
+		ReceivedKbps: d.kbps(elapsed), PacketsReceived: d.packets, PacketsLost: d.lost,
+		LossPercent: d.lossPercent(), VideoFreezes: d.freezes, MaxGapMs: ms(after.maxGap),
+		Seconds: elapsed.Seconds(),
+	}
+	var joins []float64
+	var rtts []float64
+	for _, p := range parts {
+		joins = append(joins, ms(p.joined))
+		if rtt := p.c.RoundTrip(); rtt > 0 {
+			rtts = append(rtts, ms(rtt))
+		}
+		if fm := firstMedia(p); fm > r.FirstMediaMsMax {
+			r.FirstMediaMsMax = fm
+		}
+	}
+	slices.Sort(joins)
+	r.JoinMsMedian, r.JoinMsMax = joins[len(joins)/2], joins[len(joins)-1]
+	if len(rtts) > 0 {
+		r.RoundTripMs = mean(rtts)
+	}
+	if cfg.ServerPID > 0 {
+		r.ServerCPUPercent = float64(cpu1-cpu0) / clockTicks / elapsed.Seconds() * 100
+		if rss, err := rssMiB(cfg.ServerPID); err == nil {
+			r.ServerRSSMiB = rss
+			r.ServerRSSPerPart = rss / float64(total)
+		}
+	}
+	return r, nil
+}
+
+func join(ctx context.Context, cfg Config, room string, publisher bool, n int) (*participant, error) {
+	p := &participant{publisher: publisher, start: time.Now()}
+	jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	c, err := client.Dial(jctx, cfg.URL, room, client.Options{
+		Name: fmt.Sprintf("Load %d", n+1), Audio: publisher, Video: publisher, Loopback: cfg.Loopback,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.c = c
+	p.joined = time.Since(p.start)
+	if publisher {
+		if err := c.Publish(jctx, "microphone", "camera"); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.SetLoudness(client.Silent)
+	}
+	return p, nil
+}
+
+// expected is how many streams all participants should receive: every
+// publisher's two tracks, by everyone else in the meeting.
+func expected(cfg Config) int {
+	per := cfg.Publishers*(cfg.Publishers-1)*2 + cfg.Subscribers*cfg.Publishers*2
+	return cfg.Meetings * per
+}
+
+func firstMedia(p *participant) float64 {
+	var first time.Time
+	for _, r := range p.c.State().Received {
+		if !r.First.IsZero() && (first.IsZero() || r.First.Before(first)) {
+			first = r.First
+		}
+	}
+	if first.IsZero() {
+		return 0
+	}
+	return ms(first.Sub(p.start))
+}
+
+// totals is the sum over every received stream at one moment.
+type totals struct {
+	streams                       map[string]int // stream -> packets, to tell which still flow
+	packets, lost, bytes, freezes int
+	maxGap                        time.Duration
+}
+
+func snapshot(parts []*participant) totals {
+	t := totals{streams: map[string]int{}}
+	for i, p := range parts {
+		for k, r := range p.c.State().Received {
+			t.streams[fmt.Sprintf("%d/%s/%s", i, k.Participant, k.Source)] = r.Packets
+			t.packets += r.Packets
+			t.lost += r.Lost
+			t.bytes += r.Bytes
+			if r.Kind == "video" {
+				t.freezes += r.Freezes
+				t.maxGap = max(t.maxGap, r.MaxGap)
+			}
+		}
+	}
+	return t
+}
+
+func (t totals) minus(o totals) totals {
+	return totals{packets: t.packets - o.packets, lost: t.lost - o.lost, bytes: t.bytes - o.bytes, freezes: t.freezes - o.freezes}
+}
+
+// live counts streams that received packets since o.
+func (t totals) live(o totals) int {
+	n := 0
+	for k, v := range t.streams {
+		if v > o.streams[k] {
+			n++
+		}
+	}
+	return n
+}
+
+func (t totals) kbps(d time.Duration) float64 { return float64(t.bytes*8) / d.Seconds() / 1000 }
+
+func (t totals) lossPercent() float64 {
+	if t.packets+t.lost == 0 {
+		return 0
+	}
+	return float64(t.lost) / float64(t.packets+t.lost) * 100
+}
+
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
