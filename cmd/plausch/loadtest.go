@@ -21,7 +21,7 @@ func loadtestCmd(args []string, stdout io.Writer) int {
 		fmt.Fprint(fs.Output(), "Usage: plausch loadtest --url URL [flags]\n\n"+
 			"Starts synthetic participants (Pion, bundled VP8 and Opus, paced in real time) in one or\n"+
 			"more meetings, measures what they receive for --duration, and reports streams, bitrate,\n"+
-			"loss, freezes (gaps over 500 ms), round trip, join times and, with --server-pid on the\n"+
+			"loss, freezes (gaps over 500 ms), join times and, with --server-pid on the\n"+
 			"same machine, the server's CPU and memory.\n\n")
 		fs.PrintDefaults()
 	}
@@ -84,7 +84,6 @@ func printReport(w io.Writer, r *loadtest.Report) {
 		{"packets received", fmt.Sprintf("%d", r.PacketsReceived)},
 		{"packet loss", fmt.Sprintf("%.3f %% (%d packets)", r.LossPercent, r.PacketsLost)},
 		{"video freezes (>500 ms)", fmt.Sprintf("%d (longest gap %.0f ms)", r.VideoFreezes, r.MaxGapMs)},
-		{"round trip", fmt.Sprintf("%.1f ms", r.RoundTripMs)},
 		{"join time median / max", fmt.Sprintf("%.0f / %.0f ms", r.JoinMsMedian, r.JoinMsMax)},
 		{"join to first media, max", fmt.Sprintf("%.0f ms", r.FirstMediaMsMax)},
 	}

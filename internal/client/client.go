@@ -446,17 +446,3 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 	return nil
 }
 
-// RoundTrip is the latest round trip time to the server as the publish
-// connection's RTCP receiver reports show it; 0 before any report.
-func (c *Client) RoundTrip() time.Duration {
-	if c.pub == nil {
-		return 0
-	}
-	var best float64
-	for _, s := range c.pub.GetStats() {
-		if r, ok := s.(webrtc.RemoteInboundRTPStreamStats); ok && r.RoundTripTime > best {
-			best = r.RoundTripTime
-		}
-	}
-	return time.Duration(best * float64(time.Second))
-}

@@ -40,7 +40,6 @@ type Report struct {
 	LossPercent      float64 `json:"lossPercent"`
 	VideoFreezes     int     `json:"videoFreezes"`
 	MaxGapMs         float64 `json:"maxGapMs"`
-	RoundTripMs      float64 `json:"roundTripMs"`
 	JoinMsMedian     float64 `json:"joinMsMedian"`
 	JoinMsMax        float64 `json:"joinMsMax"`
 	FirstMediaMsMax  float64 `json:"firstMediaMsMax"`
@@ -121,21 +120,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Seconds: elapsed.Seconds(),
 	}
 	var joins []float64
-	var rtts []float64
 	for _, p := range parts {
 		joins = append(joins, ms(p.joined))
-		if rtt := p.c.RoundTrip(); rtt > 0 {
-			rtts = append(rtts, ms(rtt))
-		}
 		if fm := firstMedia(p); fm > r.FirstMediaMsMax {
 			r.FirstMediaMsMax = fm
 		}
 	}
 	slices.Sort(joins)
 	r.JoinMsMedian, r.JoinMsMax = joins[len(joins)/2], joins[len(joins)-1]
-	if len(rtts) > 0 {
-		r.RoundTripMs = mean(rtts)
-	}
 	if cfg.ServerPID > 0 {
 		r.ServerCPUPercent = float64(cpu1-cpu0) / clockTicks / elapsed.Seconds() * 100
 		if rss, err := rssMiB(cfg.ServerPID); err == nil {
@@ -243,11 +235,3 @@ func progress(w io.Writer, format string, args ...any) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func mean(xs []float64) float64 {
-	var s float64
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
