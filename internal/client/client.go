@@ -445,4 +445,3 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 	}
 	return nil
 }
-
