@@ -126,7 +126,29 @@ function fakeAudioFile() {
 /** What the fake devices play; the speaking test needs the steady tone, not Chromium's short beeps. */
 export const media = { toneAudio: false };
 
-export async function launchBrowser() {
+/**
+ * Runs `plausch <args>` (the binary startServer built) in the test namespace,
+ * as the server runs; resolves with its stdout.
+ */
+export function runPlausch(args, timeoutMs = 60000) {
+  const [cmd, ...rest] = inNetns([join(tmp, 'plausch'), ...args]);
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += String(d)));
+    proc.stderr.on('data', (d) => (err += String(d)));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`plausch ${args[0]} exited with ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+/** Launches Chromium; `opts.cameraFile === false` keeps Chromium's own fake camera (it does 1280x720). */
+export async function launchBrowser(opts = {}) {
   mkdirSync(tmp, { recursive: true });
   const args = [
     '--no-sandbox',
@@ -142,7 +164,7 @@ export async function launchBrowser() {
     '--disable-quic',
     '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
   ];
-  const video = fakeVideoFile();
+  const video = opts.cameraFile === false ? null : fakeVideoFile();
   if (video) args.push(`--use-file-for-fake-video-capture=${video}`);
   const audio = fakeAudioFile();
   if (audio) args.push(`--use-file-for-fake-audio-capture=${audio}`);

@@ -102,7 +102,9 @@ test('chat to everyone and privately: the recipients read it, no frame carries t
   await ada.page.getByRole('button', { name: /Encryption: what is protected/ }).click();
   const info = ada.page.getByRole('dialog', { name: 'Encryption in this meeting' });
   await info.getByText('Chat: end-to-end encrypted. Only people with the meeting key can read it.').waitFor();
-  await info.getByText('Audio and video: encrypted on the way to the server, but the server can see them').waitFor();
+  // Media is end-to-end encrypted now (e2ee.test.mjs drives every state of this line).
+  await info.getByText('Audio and video: end-to-end encrypted. Only the people in this meeting can see and hear them.').waitFor();
+  await info.getByText('Path: through the server.').waitFor();
   await shot(ada.page, 'encryption-desktop');
   await ada.page.keyboard.press('Escape');
   await info.waitFor({ state: 'detached' });

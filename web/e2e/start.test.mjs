@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DESKTOP, launchBrowser, newPerson, PHONE, removeNetns, shot, startServer } from './harness.mjs';
+import { DESKTOP, joinMeeting, launchBrowser, newPerson, PHONE, removeNetns, shot, startServer, waitForVideo } from './harness.mjs';
 
 let server;
 let browser;
@@ -160,9 +160,15 @@ test('prejoin: name is required and remembered, devices toggle, keyboard works',
   const sent = () => page.evaluate(async () => (await window.__plausch.stats()).sent.videoPackets);
   await page.getByRole('button', { name: 'Start camera' }).click();
   await me.locator('video').waitFor();
+  // Alone, nothing leaves the browser; the camera reaches whoever comes.
   const before = await sent();
   await page.waitForTimeout(1000);
-  assert.ok((await sent()) > before, 'video is sent after starting the camera in the meeting');
+  assert.equal(await sent(), before, 'nothing is sent while alone');
+  const other = await newPerson(browser, server.url);
+  await joinMeeting(other.page, server.url, 'prejoin-check', 'Ada');
+  await waitForVideo(other.page, 'Margaret');
+  assert.ok((await sent()) > before, 'video is sent after starting the camera in the meeting, once someone is there');
+  await other.context.close();
   await page.getByRole('button', { name: 'Leave meeting' }).click();
   await page.getByRole('button', { name: 'Back to start' }).click();
   await page.getByRole('button', { name: 'Start meeting' }).waitFor();

@@ -19,7 +19,7 @@ export interface EngineDeps {
 export interface EngineStats {
   audio: { packetsReceived: number; totalSamplesReceived: number };
   video: { packetsReceived: number; framesDecoded: number };
-  sent: { audioPackets: number; videoPackets: number };
+  sent: { audioPackets: number; videoPackets: number; videoWidth: number };
   /** Addresses of the remote ICE candidates on every connection (the server's, or the peer's on a direct call). */
   remoteAddresses: string[];
 }
@@ -27,7 +27,7 @@ export interface EngineStats {
 export const emptyStats = (): EngineStats => ({
   audio: { packetsReceived: 0, totalSamplesReceived: 0 },
   video: { packetsReceived: 0, framesDecoded: 0 },
-  sent: { audioPackets: 0, videoPackets: 0 },
+  sent: { audioPackets: 0, videoPackets: 0, videoWidth: 0 },
   remoteAddresses: [],
 });
 
@@ -48,7 +48,10 @@ export async function addStats(out: EngineStats, addresses: Set<string>, pc: RTC
       }
     } else if (r.type === 'outbound-rtp') {
       if (r.kind === 'audio') out.sent.audioPackets += n('packetsSent');
-      else if (r.kind === 'video') out.sent.videoPackets += n('packetsSent');
+      else if (r.kind === 'video') {
+        out.sent.videoPackets += n('packetsSent');
+        out.sent.videoWidth = Math.max(out.sent.videoWidth, n('frameWidth'));
+      }
     }
   });
 }

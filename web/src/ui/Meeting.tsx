@@ -26,13 +26,13 @@ declare global {
 }
 
 /** Plays one remote audio track, on the chosen speaker where the browser allows. */
-function RemoteAudio(props: { track: MediaStreamTrack; speaker: string }): JSX.Element {
+function RemoteAudio(props: { track: MediaStreamTrack; speaker: string; participant: string }): JSX.Element {
   const ref = useTrack<HTMLAudioElement>(props.track);
   useEffect(() => {
     const el = ref.current as (HTMLAudioElement & { setSinkId?(id: string): Promise<void> }) | null;
     if (el?.setSinkId && props.speaker) el.setSinkId(props.speaker).catch(() => undefined);
   }, [props.speaker]);
-  return <audio ref={ref} autoplay />;
+  return <audio ref={ref} autoplay data-participant={props.participant} />;
 }
 
 async function copyText(text: string): Promise<boolean> {
@@ -245,9 +245,12 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
       <NoticeArea notices={notices} />
 
       <div class="audio-sinks" aria-hidden="true">
-        {audioTracks(state).map((a) => (
-          <RemoteAudio key={a.mid} track={a.track} speaker={speaker} />
-        ))}
+        {audioTracks(state)
+          // Encrypted audio this browser cannot decrypt would play as noise: not played at all.
+          .filter((a) => call.session.e2ee || state.others.find((p) => p.id === a.participant)?.e2ee !== true)
+          .map((a) => (
+            <RemoteAudio key={a.mid} track={a.track} speaker={speaker} participant={a.participant} />
+          ))}
       </div>
     </div>
   );

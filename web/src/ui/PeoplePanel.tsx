@@ -224,6 +224,7 @@ function MeetingSettings(props: { call: Call; state: RoomState<MediaStreamTrack>
           </div>
         ) : null}
       </form>
+      <Switch id="lobby" label={t('mod.lobby')} hint={t('mod.lobbyHint')} checked={state.settings.lobby} onChange={(on) => call.moderate({ type: 'room.lobby', enabled: on })} />
       <Switch
         id="e2ee"
         label={t('mod.e2ee')}
@@ -239,7 +240,6 @@ function MeetingSettings(props: { call: Call; state: RoomState<MediaStreamTrack>
         checked={state.settings.p2p !== false}
         onChange={(on) => call.moderate({ type: 'room.p2p', enabled: on })}
       />
-      <Switch id="lobby" label={t('mod.lobby')} hint={t('mod.lobbyHint')} checked={state.settings.lobby} onChange={(on) => call.moderate({ type: 'room.lobby', enabled: on })} />
     </section>
   );
 }
