@@ -15,6 +15,7 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -35,6 +36,10 @@ type Config struct {
 	// Log receives Pion's warnings and errors, addresses redacted.
 	Log *slog.Logger
 }
+
+// nackHistory is how many sent packets each subscriber keeps for
+// retransmission (a power of two).
+const nackHistory = 256
 
 // Engine creates peer connections that share one configuration.
 type Engine struct {
@@ -59,7 +64,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.ConfigureNack(m, ir); err != nil {
+	// Each subscriber's NACK responder keeps its own copy of recent packets;
+	// 256 video packets are several seconds, far more than a retransmission
+	// can still be useful for, at a quarter of Pion's default memory.
+	if err := webrtc.ConfigureNackWithOptions(m, ir, nil, nack.ResponderSize(nackHistory)); err != nil {
 		return nil, fmt.Errorf("nack interceptor: %w", err)
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
