@@ -454,6 +454,17 @@ test('the cost of frame encryption at 720p (printed)', async () => {
     const room4 = `cost-${Date.now().toString(36)}`;
     const a = await newPerson(b720, server.url);
     const b = await newPerson(b720, server.url);
+    // The encoder starts small and grows slowly on this machine: hold it at the camera's size.
+    await a.context.addInitScript(() => {
+      const Native = window.RTCPeerConnection;
+      window.__pcs = [];
+      window.RTCPeerConnection = class extends Native {
+        constructor(...args) {
+          super(...args);
+          window.__pcs.push(this);
+        }
+      };
+    });
     await joinMeeting(a.page, server.url, room4, 'Sara');
     await fig(a.page, 'Sara (you)').waitFor();
     await joinMeeting(b.page, server.url, room4, 'Tom');
@@ -463,8 +474,18 @@ test('the cost of frame encryption at 720p (printed)', async () => {
       return t ? t.getSettings() : null;
     });
     assert.ok(res && res.width === 1280 && res.height === 720, `the camera gives 1280x720 (got ${res?.width}x${res?.height})`);
-    // Let the bandwidth estimate ramp up so 720p frames are sent.
-    await a.page.waitForTimeout(6000);
+    await a.page.evaluate(async () => {
+      for (const pc of window.__pcs) {
+        for (const sender of pc.getSenders()) {
+          if (sender.track?.kind !== 'video') continue;
+          const p = sender.getParameters();
+          p.degradationPreference = 'maintain-resolution';
+          await sender.setParameters(p);
+        }
+      }
+    });
+    await a.page.waitForFunction(async () => (await window.__plausch.stats()).sent.videoWidth === 1280, null, { timeout: 15000, polling: 250 });
+    await a.page.waitForTimeout(1000);
     const s0 = (await a.page.evaluate(() => window.__plausch.e2ee())).worker.encrypted;
     await a.page.waitForTimeout(5000);
     const s1 = (await a.page.evaluate(() => window.__plausch.e2ee())).worker.encrypted;
@@ -483,6 +504,7 @@ test('the cost of frame encryption at 720p (printed)', async () => {
         `audio ${au.frames} frames, ${(au.ms / au.frames).toFixed(3)} ms per frame, ${Math.round(au.bytesIn / au.frames)} bytes per frame, +${((au.bytesOut - au.bytesIn) / au.frames).toFixed(1)} bytes per frame`,
     );
     assert.ok(v.frames > 50, 'video frames were encrypted');
+    assert.equal(sentWidth, 1280, 'the frames measured were 720p');
   } finally {
     await b720.close();
   }
