@@ -23,6 +23,7 @@ type Info struct {
 	PublicKey            string
 	HasKey               bool
 	E2EE                 bool
+	Reconnecting         bool
 }
 
 // Settings are the meeting's switches.
@@ -86,6 +87,7 @@ type Participant struct {
 	audio, video bool
 	moderator    bool
 	hasKey       bool
+	reconnecting bool
 	tracks       []*sfu.Track
 }
 
@@ -111,7 +113,7 @@ func (p *Participant) ID() string { return p.id }
 
 func (p *Participant) infoLocked() Info {
 	info := Info{ID: p.id, Name: p.name, Audio: p.audio, Video: p.video, Moderator: p.moderator,
-		PublicKey: p.publicKey, HasKey: p.hasKey, E2EE: p.e2ee}
+		PublicKey: p.publicKey, HasKey: p.hasKey, E2EE: p.e2ee, Reconnecting: p.reconnecting}
 	for _, t := range p.tracks {
 		if t.Source() == "screen" {
 			info.Screen = true
@@ -316,6 +318,47 @@ func (r *Room) SetMedia(p *Participant, audio, video bool) {
 	p.audio, p.video = audio, video
 	applyMedia(p)
 	r.broadcastUpdateLocked(p)
+}
+
+// SetReconnecting shows p as reconnecting (its connection was lost and may
+// come back) or back again.
+func (r *Room) SetReconnecting(p *Participant, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.reconnecting == on {
+		return
+	}
+	p.reconnecting = on
+	r.broadcastUpdateLocked(p)
+}
+
+// Resync tells p, back on a new connection, everything it needs: who is
+// there, the settings and media mode, and (to moderators) who waits.
+func (r *Room) Resync(p *Participant) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.waiting, p) {
+		p.sink.Waiting()
+		r.tellDrainingLocked(p)
+		return
+	}
+	if !slices.Contains(r.parts, p) {
+		return
+	}
+	others := make([]Info, 0, len(r.parts)-1)
+	for _, o := range r.parts {
+		if o != p {
+			others = append(others, o.infoLocked())
+		}
+	}
+	p.sink.Welcome(Welcome{Room: r.name, Moderator: p.moderator, Settings: r.settingsLocked(), Others: others})
+	p.sink.MediaMode(r.mode, r.peerLocked(p))
+	if p.moderator {
+		for _, w := range r.waiting {
+			p.sink.Knock(w.id, w.name)
+		}
+	}
+	r.tellDrainingLocked(p)
 }
 
 // SetHasKey records that p now holds (or lost) the meeting key.

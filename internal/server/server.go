@@ -54,6 +54,7 @@ type Server struct {
 	shutdownOnce sync.Once
 	closeOnce    sync.Once
 	closeErr     error
+	members      *session.Members
 }
 
 // Start listens on cfg.Addr and serves until Close.
@@ -78,6 +79,8 @@ func Start(cfg Config) (*Server, error) {
 		shutdown: make(chan struct{})}
 	sc := cfg.Session
 	sc.Registry, sc.Engine, sc.ICEServers, sc.Log, sc.Shutdown = s.registry, engine, cfg.ICEServers, cfg.Log, s.shutdown
+	sc.Members = session.NewMembers()
+	s.members = sc.Members
 	sc.Defaults()
 	wp := web.Params{WebSocket: s.websocket(ctx, &sc), NewName: names.Generate, Ready: func() bool { return !s.draining.Load() }}
 	if cfg.Metrics {
@@ -156,6 +159,7 @@ func (s *Server) Close() error {
 		err := s.http.Close()
 		s.cancel()
 		s.sessions.Wait()
+		s.members.FinishAll() // those still waiting to resume
 		if e := <-s.served; !errors.Is(e, http.ErrServerClosed) && err == nil {
 			err = e
 		}

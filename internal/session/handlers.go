@@ -35,6 +35,8 @@ var handlers = map[string]func(*Session, signal.Message) error{
 	"room.end":           handle((*Session).onRoomEnd),
 	"room.e2ee":          handle((*Session).onRoomE2EE),
 	"room.p2p":           handle((*Session).onRoomP2P),
+	"resume":             handle((*Session).onResume),
+	"restart":            handle((*Session).onRestart),
 }
 
 func handle[T signal.Message](f func(*Session, T) error) func(*Session, signal.Message) error {
@@ -42,7 +44,7 @@ func handle[T signal.Message](f func(*Session, T) error) func(*Session, signal.M
 }
 
 func (s *Session) onJoin(m *signal.Join) error {
-	if s.part != nil {
+	if s.m != nil {
 		return signal.Errorf(signal.CodeOutOfOrder, "already joined")
 	}
 	roomName, err := names.Normalize(m.Room)
@@ -53,41 +55,78 @@ func (s *Session) onJoin(m *signal.Join) error {
 	if err != nil {
 		return signal.Errorf(signal.CodeBadName, "%s", err.Error())
 	}
-	sub, err := s.cfg.Engine.NewSubscriber(sfu.SubscriberParams{
-		SendOffer: s.sendSubscribeOffer,
-		OnFailed:  func() { s.fail("media connection failed") },
+	mem := &member{id: s.id, resumable: m.Resumable, cfg: s.cfg, log: s.log, conn: s}
+	if mem.resumable {
+		mem.token = newToken()
+	}
+	mem.sub, err = s.cfg.Engine.NewSubscriber(sfu.SubscriberParams{
+		SendOffer: mem.sendSubscribeOffer,
+		OnFailed:  mem.mediaFailed,
 	})
 	if err != nil {
 		return err
 	}
-	part := room.NewParticipant(room.ParticipantParams{
+	mem.part = room.NewParticipant(room.ParticipantParams{
 		ID: s.id, Name: name, PublicKey: m.PublicKey,
 		Audio: m.Audio, Video: m.Video, HasKey: m.HasKey, E2EE: m.E2EE,
-		Sink: s, Sub: sub,
+		Sink: mem, Sub: mem.sub,
 	})
-	pub, err := s.cfg.Engine.NewPublisher(sfu.PublisherParams{
+	mem.pub, err = s.cfg.Engine.NewPublisher(sfu.PublisherParams{
 		Label:        s.id,
-		OnTrack:      func(t *sfu.Track) { s.room.TrackPublished(part, t) },
-		OnTrackEnded: func(t *sfu.Track) { s.room.TrackEnded(part, t) },
-		OnFailed:     func() { s.fail("media connection failed") },
+		OnTrack:      func(t *sfu.Track) { mem.room.TrackPublished(mem.part, t) },
+		OnTrackEnded: func(t *sfu.Track) { mem.room.TrackEnded(mem.part, t) },
+		OnFailed:     mem.mediaFailed,
 	})
 	if err != nil {
-		_ = sub.Close()
+		_ = mem.sub.Close()
 		return err
 	}
-	// Set before joining: once in the room, a moderator may remove this
-	// participant (closeMedia) from another goroutine.
-	s.pub, s.sub = pub, sub
-	r, err := s.cfg.Registry.Join(roomName, part, m.Password, s.attempts)
+	// The media is set before joining: once in the room, a moderator may
+	// remove this participant (closeMedia) from another goroutine.
+	r, err := s.cfg.Registry.Join(roomName, mem.part, m.Password, s.attempts)
 	if err != nil {
-		s.closeMedia()
-		s.pub, s.sub = nil, nil
+		mem.closeMedia()
 		return joinError(err)
 	}
-	s.room, s.part = r, part
-	s.joined.Store(true)
-	s.log = s.log.With("room", r.Hash())
-	s.log.Info("joined", "admitted", s.admitted.Load())
+	mem.room = r
+	mem.log = s.log.With("room", r.Hash())
+	s.log, s.m = mem.log, mem
+	s.bound.Store(true)
+	if mem.resumable {
+		s.cfg.Members.add(mem)
+	}
+	s.log.Info("joined", "admitted", mem.admitted.Load())
+	return nil
+}
+
+// onResume continues a participant's session on this connection: same id,
+// role, media connections and keys; it gets a fresh picture of the meeting.
+func (s *Session) onResume(m *signal.Resume) error {
+	if s.m != nil {
+		return signal.Errorf(signal.CodeOutOfOrder, "already joined")
+	}
+	mem := s.cfg.Members.get(m.Token)
+	if mem == nil {
+		return &signal.Error{Code: signal.CodeResumeFailed, Fatal: true, Message: "this session is over; join again"}
+	}
+	old, ok := mem.attach(s)
+	if !ok {
+		return &signal.Error{Code: signal.CodeResumeFailed, Fatal: true, Message: "this session is over; join again"}
+	}
+	if old != nil {
+		old.closeWith(CloseReplaced, "continued on a new connection")
+	}
+	s.m, s.log = mem, mem.log
+	s.bound.Store(true)
+	mem.room.SetReconnecting(mem.part, false)
+	mem.room.Resync(mem.part)
+	mem.sub.ResendOffer()
+	s.log.Info("resumed")
+	return nil
+}
+
+func (s *Session) onRestart(*signal.Restart) error {
+	s.m.sub.RestartICE()
 	return nil
 }
 
@@ -122,7 +161,7 @@ func (s *Session) onPublishOffer(m *signal.PublishOffer) error {
 	for _, t := range m.Tracks {
 		sources[t.Mid] = t.Source
 	}
-	answer, err := s.pub.HandleOffer(m.SDP, sources)
+	answer, err := s.m.pub.HandleOffer(m.SDP, sources)
 	if err != nil {
 		return mediaError(err)
 	}
@@ -131,7 +170,7 @@ func (s *Session) onPublishOffer(m *signal.PublishOffer) error {
 }
 
 func (s *Session) onSubscribeAnswer(m *signal.SubscribeAnswer) error {
-	return mediaError(s.sub.HandleAnswer(m.SDP))
+	return mediaError(s.m.sub.HandleAnswer(m.SDP))
 }
 
 func (s *Session) onCandidate(m *signal.Candidate) error {
@@ -145,76 +184,77 @@ func (s *Session) onCandidate(m *signal.Candidate) error {
 		return nil // end of candidates: nothing to do for the server
 	}
 	if m.PC == signal.PCPublish {
-		return mediaError(s.pub.AddCandidate(c))
+		return mediaError(s.m.pub.AddCandidate(c))
 	}
-	return mediaError(s.sub.AddCandidate(c))
+	return mediaError(s.m.sub.AddCandidate(c))
 }
 
 func (s *Session) onMedia(m *signal.Media) error {
-	s.room.SetMedia(s.part, m.Audio, m.Video)
+	s.m.room.SetMedia(s.m.part, m.Audio, m.Video)
 	return nil
 }
 
 func (s *Session) onLeave(*signal.Leave) error {
+	s.meantToLeave = true
 	s.closeWith(websocket.StatusNormalClosure, "left the meeting")
 	return nil
 }
 
 func (s *Session) onKeyStatus(m *signal.KeyStatus) error {
-	s.room.SetHasKey(s.part, m.HasKey)
+	s.m.room.SetHasKey(s.m.part, m.HasKey)
 	return nil
 }
 
 func (s *Session) onChat(m *signal.Chat) error {
-	return roomError(s.room.Chat(s.part, m.To, m.Data))
+	return roomError(s.m.room.Chat(s.m.part, m.To, m.Data))
 }
 
 func (s *Session) onRelay(m *signal.Relay) error {
-	return roomError(s.room.Relay(s.part, m.To, m.Data))
+	return roomError(s.m.room.Relay(s.m.part, m.To, m.Data))
 }
 
 func (s *Session) onRoomPassword(m *signal.RoomPassword) error {
-	return roomError(s.room.SetPassword(s.part, m.Password))
+	return roomError(s.m.room.SetPassword(s.m.part, m.Password))
 }
 
 func (s *Session) onRoomLobby(m *signal.RoomLobby) error {
-	return roomError(s.room.SetLobby(s.part, m.Enabled))
+	return roomError(s.m.room.SetLobby(s.m.part, m.Enabled))
 }
 
 func (s *Session) onLobbyAdmit(m *signal.LobbyAdmit) error {
-	return roomError(s.room.Admit(s.part, m.ID))
+	return roomError(s.m.room.Admit(s.m.part, m.ID))
 }
 
 func (s *Session) onLobbyDeny(m *signal.LobbyDeny) error {
-	return roomError(s.room.Deny(s.part, m.ID))
+	return roomError(s.m.room.Deny(s.m.part, m.ID))
 }
 
 func (s *Session) onParticipantMute(m *signal.ParticipantMute) error {
-	return roomError(s.room.Mute(s.part, m.ID, m.Kind))
+	return roomError(s.m.room.Mute(s.m.part, m.ID, m.Kind))
 }
 
 func (s *Session) onRoomMute(m *signal.RoomMute) error {
-	return roomError(s.room.MuteAll(s.part, m.Kind))
+	return roomError(s.m.room.MuteAll(s.m.part, m.Kind))
 }
 
 func (s *Session) onParticipantRemove(m *signal.ParticipantRemove) error {
-	return roomError(s.room.Remove(s.part, m.ID))
+	return roomError(s.m.room.Remove(s.m.part, m.ID))
 }
 
 func (s *Session) onParticipantGrant(m *signal.ParticipantGrant) error {
-	return roomError(s.room.Grant(s.part, m.ID))
+	return roomError(s.m.room.Grant(s.m.part, m.ID))
 }
 
 func (s *Session) onRoomEnd(*signal.RoomEnd) error {
-	return roomError(s.cfg.Registry.End(s.room, s.part))
+	return roomError(s.cfg.Registry.End(s.m.room, s.m.part))
 }
 
 func (s *Session) onRoomE2EE(m *signal.RoomE2EE) error {
-	return roomError(s.room.RequireE2EE(s.part, m.Required))
+	return roomError(s.m.room.RequireE2EE(s.m.part, m.Required))
 }
 
 func (s *Session) onRoomP2P(m *signal.RoomP2P) error {
-	return roomError(s.room.AllowP2P(s.part, m.Enabled))
+	return roomError(s.m.room.AllowP2P(s.m.part, m.Enabled))
 }
 
 // roomError maps the room's refusals to what the client is told.
@@ -247,10 +287,10 @@ func mediaError(err error) error {
 	return err
 }
 
-func (s *Session) sendSubscribeOffer(sdp string, tracks []sfu.OfferedTrack) {
+func (m *member) sendSubscribeOffer(sdp string, tracks []sfu.OfferedTrack) {
 	msg := signal.SubscribeOffer{SDP: sdp, Tracks: make([]signal.SubscribedTrack, len(tracks))}
 	for i, t := range tracks {
 		msg.Tracks[i] = signal.SubscribedTrack{Mid: t.Mid, Participant: t.Publisher, Source: t.Source, Kind: t.Kind}
 	}
-	s.send(msg)
+	m.send(msg)
 }

@@ -29,6 +29,9 @@ const CloseProtocolError websocket.StatusCode = 4000
 // client reconnects when it is back.
 const CloseRestarting websocket.StatusCode = 4002
 
+// CloseReplaced closes a connection whose participant resumed on another.
+const CloseReplaced websocket.StatusCode = 4003
+
 // CloseRemoved closes the connection of someone removed, turned away at the
 // lobby, or whose meeting ended; the error before it says which.
 const CloseRemoved websocket.StatusCode = 4001
@@ -51,6 +54,10 @@ type Config struct {
 	QueueLength int // outgoing messages buffered before a client counts as stuck
 	// Shutdown, when closed, ends every session with CloseRestarting.
 	Shutdown <-chan struct{}
+	// ResumeGrace is how long a resumable participant whose connection was
+	// lost stays in its meeting, shown as reconnecting.
+	ResumeGrace time.Duration
+	Members     *Members // resumable participants; nil makes a new set
 }
 
 // Defaults fills in zero fields.
@@ -69,6 +76,10 @@ func (c *Config) Defaults() {
 	setDefault(&c.ByteBurst, 512<<10)
 	setDefault(&c.MaxStrikes, 5)
 	setDefault(&c.QueueLength, 512)
+	setDefault(&c.ResumeGrace, 15*time.Second)
+	if c.Members == nil {
+		c.Members = NewMembers()
+	}
 }
 
 func setDefault[T comparable](v *T, d T) {
@@ -85,29 +96,24 @@ type outMsg struct {
 	reason string
 }
 
-// Session is one participant's connection.
+// Session is one connection of a participant.
 type Session struct {
 	cfg     *Config
 	conn    *websocket.Conn
 	log     *slog.Logger
-	id      string
+	id      string // the participant id, if this connection makes a new one
 	limiter *rate.Limiter
 	bytes   *rate.Limiter
 	strikes int
 
-	joined   atomic.Bool // in a room, admitted or waiting
-	admitted atomic.Bool // past the lobby
-	kicked   atomic.Bool // removed, denied or the meeting ended
+	bound    atomic.Bool // joined or resumed: has a member
 	attempts *rate.Limiter
 	out      chan outMsg
 	done     chan struct{} // closed when the session ends
 	failOnce sync.Once
 
-	// Set by join, then only read (by the reading goroutine and callbacks).
-	room *room.Room
-	part *room.Participant
-	pub  *sfu.Publisher
-	sub  *sfu.Subscriber
+	m            *member // set by join or resume; read by the reading goroutine
+	meantToLeave bool    // left, or broke the protocol: no resume
 }
 
 // Serve runs the session on conn until it ends. It returns after every
@@ -132,21 +138,28 @@ func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
 	go func() { defer wg.Done(); s.pingLoop(ctx) }()
 
 	joinTimer := time.AfterFunc(cfg.JoinTimeout, func() {
-		if !s.joined.Load() {
+		if !s.bound.Load() {
 			s.closeWith(CloseProtocolError, "no join within "+cfg.JoinTimeout.String())
 		}
 	})
-	s.readLoop(ctx)
+	status := s.readLoop(ctx)
 	joinTimer.Stop()
 
-	s.leave()
+	if s.m != nil {
+		// A close frame from the client (a closed tab) or a shutdown is an
+		// end; a connection that just broke may be resumed.
+		clean := status == websocket.StatusNormalClosure || status == websocket.StatusGoingAway
+		s.m.disconnected(s, s.meantToLeave || clean || ctx.Err() != nil || isClosed(cfg.Shutdown))
+	}
 	close(s.done)
 	cancel()
 	wg.Wait()
 	conn.CloseNow()
 }
 
-func (s *Session) readLoop(ctx context.Context) {
+// readLoop handles messages until the connection ends and returns the
+// client's close status (-1 if it sent none).
+func (s *Session) readLoop(ctx context.Context) websocket.StatusCode {
 	// After a fatal error the loop goes on reading, only to let the close
 	// handshake that the writer starts complete; it handles nothing more.
 	ending := false
@@ -154,12 +167,12 @@ func (s *Session) readLoop(ctx context.Context) {
 		typ, r, err := s.conn.Reader(ctx)
 		if err != nil {
 			s.log.Debug("connection closed", "status", websocket.CloseStatus(err))
-			return
+			return websocket.CloseStatus(err)
 		}
 		data, err := io.ReadAll(io.LimitReader(r, signal.MaxMessageBytes+1))
 		if err != nil {
 			s.log.Debug("read failed", "err", err)
-			return
+			return websocket.CloseStatus(err)
 		}
 		if ending {
 			continue
@@ -168,7 +181,8 @@ func (s *Session) readLoop(ctx context.Context) {
 		switch {
 		case len(data) > signal.MaxMessageBytes:
 			if _, err := io.Copy(io.Discard, r); err != nil {
-				return // over the hard limit: the library has closed the socket
+				s.meantToLeave = true
+				return -1 // over the hard limit: the library has closed the socket
 			}
 			perr = signal.Errorf(signal.CodeTooLarge, "message exceeds %d bytes", signal.MaxMessageBytes)
 		case typ != websocket.MessageText:
@@ -181,7 +195,7 @@ func (s *Session) readLoop(ctx context.Context) {
 			perr = s.dispatch(data)
 		}
 		if perr != nil && !s.reject(perr) {
-			ending = true
+			ending, s.meantToLeave = true, true
 		}
 	}
 }
@@ -222,14 +236,14 @@ func (s *Session) dispatch(data []byte) *signal.Error {
 		return signal.AsError(err)
 	}
 	h := handlers[msg.Type()]
-	switch {
-	case s.kicked.Load():
+	switch t := msg.Type(); {
+	case s.m != nil && s.m.kicked.Load():
 		return nil // on the way out: nothing more is done
-	case msg.Type() == "join" || msg.Type() == "leave":
-	case s.part == nil:
-		return signal.Errorf(signal.CodeOutOfOrder, "%s before join", msg.Type())
-	case !s.admitted.Load():
-		return signal.Errorf(signal.CodeOutOfOrder, "%s while waiting in the lobby", msg.Type())
+	case t == "join" || t == "resume" || t == "leave":
+	case s.m == nil:
+		return signal.Errorf(signal.CodeOutOfOrder, "%s before join", t)
+	case !s.m.admitted.Load():
+		return signal.Errorf(signal.CodeOutOfOrder, "%s while waiting in the lobby", t)
 	}
 	if err := h(s, msg); err != nil {
 		if e := signal.AsError(err); e.Code != signal.CodeInternal {
@@ -317,22 +331,12 @@ func (s *Session) pingLoop(ctx context.Context) {
 	}
 }
 
-// leave takes the participant out of its room and ends its media.
-func (s *Session) leave() {
-	if s.room != nil {
-		s.cfg.Registry.Leave(s.room, s.part)
-		s.log.Info("left")
-	}
-	s.closeMedia()
-}
-
-// closeMedia ends both peer connections; it may run more than once.
-func (s *Session) closeMedia() {
-	if s.pub != nil {
-		_ = s.pub.Close()
-	}
-	if s.sub != nil {
-		_ = s.sub.Close()
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -10,12 +10,12 @@ import (
 // The room.Sink methods: called under the room's lock, they only queue.
 
 // Welcome implements room.Sink.
-func (s *Session) Welcome(w room.Welcome) {
-	s.admitted.Store(true)
+func (m *member) Welcome(w room.Welcome) {
+	m.admitted.Store(true)
 	msg := signal.Joined{
-		ID: s.id, Room: w.Room, Role: role(w.Moderator),
+		ID: m.id, Room: w.Room, Role: role(w.Moderator), Resume: m.token,
 		Settings:     settings(w.Settings),
-		ICEServers:   s.cfg.ICEServers,
+		ICEServers:   m.cfg.ICEServers,
 		Participants: make([]signal.Participant, len(w.Others)),
 	}
 	if msg.ICEServers == nil {
@@ -24,67 +24,67 @@ func (s *Session) Welcome(w room.Welcome) {
 	for i, o := range w.Others {
 		msg.Participants[i] = participant(o)
 	}
-	s.send(msg)
+	m.send(msg)
 }
 
 // Waiting implements room.Sink.
-func (s *Session) Waiting() { s.send(signal.LobbyWaiting{}) }
+func (m *member) Waiting() { m.send(signal.LobbyWaiting{}) }
 
 // ParticipantJoined implements room.Sink.
-func (s *Session) ParticipantJoined(i room.Info) {
-	s.send(signal.ParticipantJoined{Participant: participant(i)})
+func (m *member) ParticipantJoined(i room.Info) {
+	m.send(signal.ParticipantJoined{Participant: participant(i)})
 }
 
 // ParticipantUpdated implements room.Sink.
-func (s *Session) ParticipantUpdated(i room.Info) {
-	s.send(signal.ParticipantUpdated{Participant: participant(i)})
+func (m *member) ParticipantUpdated(i room.Info) {
+	m.send(signal.ParticipantUpdated{Participant: participant(i)})
 }
 
 // ParticipantLeft implements room.Sink.
-func (s *Session) ParticipantLeft(id string) { s.send(signal.ParticipantLeft{ID: id}) }
+func (m *member) ParticipantLeft(id string) { m.send(signal.ParticipantLeft{ID: id}) }
 
 // Speaking implements room.Sink.
-func (s *Session) Speaking(ids []string) {
+func (m *member) Speaking(ids []string) {
 	if ids == nil {
 		ids = []string{}
 	}
-	s.send(signal.Speaking{IDs: ids})
+	m.send(signal.Speaking{IDs: ids})
 }
 
 // Knock implements room.Sink.
-func (s *Session) Knock(id, name string) {
-	s.send(signal.LobbyKnock{Participant: signal.Knocker{ID: id, Name: name}})
+func (m *member) Knock(id, name string) {
+	m.send(signal.LobbyKnock{Participant: signal.Knocker{ID: id, Name: name}})
 }
 
 // KnockGone implements room.Sink.
-func (s *Session) KnockGone(id string) { s.send(signal.LobbyGone{ID: id}) }
+func (m *member) KnockGone(id string) { m.send(signal.LobbyGone{ID: id}) }
 
 // SettingsChanged implements room.Sink.
-func (s *Session) SettingsChanged(st room.Settings) {
-	s.send(signal.RoomSettings{Settings: settings(st)})
+func (m *member) SettingsChanged(st room.Settings) {
+	m.send(signal.RoomSettings{Settings: settings(st)})
 }
 
 // Muted implements room.Sink.
-func (s *Session) Muted(kind, by string) { s.send(signal.Muted{Kind: kind, By: by}) }
+func (m *member) Muted(kind, by string) { m.send(signal.Muted{Kind: kind, By: by}) }
 
 // Chat implements room.Sink.
-func (s *Session) Chat(from, to, data string) {
-	s.send(signal.ChatMessage{From: from, To: to, Data: data})
+func (m *member) Chat(from, to, data string) {
+	m.send(signal.ChatMessage{From: from, To: to, Data: data})
 }
 
 // Relay implements room.Sink.
-func (s *Session) Relay(from, data string) { s.send(signal.RelayMessage{From: from, Data: data}) }
+func (m *member) Relay(from, data string) { m.send(signal.RelayMessage{From: from, Data: data}) }
 
 // Draining implements room.Sink.
-func (s *Session) Draining(seconds int) { s.send(signal.ServerDraining{Seconds: seconds}) }
+func (m *member) Draining(seconds int) { m.send(signal.ServerDraining{Seconds: seconds}) }
 
 // MediaMode implements room.Sink.
-func (s *Session) MediaMode(mode, peer string) { s.send(signal.MediaMode{Mode: mode, Peer: peer}) }
+func (m *member) MediaMode(mode, peer string) { m.send(signal.MediaMode{Mode: mode, Peer: peer}) }
 
 // Kicked implements room.Sink: the participant is told why, its media stops
 // at once, and the connection closes.
-func (s *Session) Kicked(why room.Reason) {
-	if s.kicked.Swap(true) {
+func (m *member) Kicked(why room.Reason) {
+	if m.kicked.Swap(true) {
 		return
 	}
 	code, text := signal.CodeRemoved, "a moderator removed you from the meeting"
@@ -96,15 +96,16 @@ func (s *Session) Kicked(why room.Reason) {
 	case room.E2EERequired:
 		code, text = signal.CodeE2EERequired, "this meeting requires end-to-end encrypted media, which this browser cannot do"
 	}
-	s.send(signal.ErrorMessage{Code: code, Message: text})
-	s.closeWith(CloseRemoved, text)
-	// Called under the room's lock: closing media calls back into the room.
-	go s.closeMedia()
+	m.send(signal.ErrorMessage{Code: code, Message: text})
+	m.closeConn(CloseRemoved, text)
+	// Called under the room's lock: ending media and leaving call back
+	// into the room.
+	go m.finish()
 }
 
 func participant(i room.Info) signal.Participant {
 	return signal.Participant{ID: i.ID, Name: i.Name, Audio: i.Audio, Video: i.Video, Screen: i.Screen,
-		Role: role(i.Moderator), PublicKey: i.PublicKey, HasKey: i.HasKey, E2EE: i.E2EE}
+		Role: role(i.Moderator), PublicKey: i.PublicKey, HasKey: i.HasKey, E2EE: i.E2EE, Reconnecting: i.Reconnecting}
 }
 
 func role(moderator bool) string {

@@ -42,6 +42,9 @@ type Subscriber struct {
 	downs       map[*Track]*DownTrack
 	negotiating bool // an offer is out, waiting for its answer
 	again       bool // something changed since that offer
+	restart     bool // the next offer restarts ICE
+	lastSDP     string
+	lastTracks  []OfferedTrack
 	closed      bool
 	closing     chan struct{}
 	pending     candidateQueue
@@ -177,7 +180,8 @@ func (s *Subscriber) offer() {
 		s.mu.Unlock()
 		return
 	}
-	offer, err := s.pc.CreateOffer(nil)
+	offer, err := s.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: s.restart})
+	s.restart = false
 	var gathered <-chan struct{}
 	if err == nil {
 		gathered = webrtc.GatheringCompletePromise(s.pc)
@@ -196,7 +200,31 @@ func (s *Subscriber) offer() {
 	case <-s.closing:
 		return
 	}
-	s.params.SendOffer(s.pc.LocalDescription().SDP, tracks)
+	sdp := s.pc.LocalDescription().SDP
+	s.mu.Lock()
+	s.lastSDP, s.lastTracks = sdp, tracks
+	s.mu.Unlock()
+	s.params.SendOffer(sdp, tracks)
+}
+
+// ResendOffer sends the offer still waiting for an answer again, for a
+// participant back on a new connection that may have missed it.
+func (s *Subscriber) ResendOffer() {
+	s.mu.Lock()
+	sdp, tracks := s.lastSDP, s.lastTracks
+	waiting := s.negotiating && sdp != ""
+	s.mu.Unlock()
+	if waiting {
+		s.params.SendOffer(sdp, tracks)
+	}
+}
+
+// RestartICE makes the next offer restart ICE (after a network change).
+func (s *Subscriber) RestartICE() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restart = true
+	s.negotiateLocked()
 }
 
 func (s *Subscriber) offeredTracksLocked() []OfferedTrack {

@@ -30,6 +30,8 @@ type Participant struct {
 	PublicKey string `json:"publicKey"`
 	HasKey    bool   `json:"hasKey"`
 	E2EE      bool   `json:"e2ee"`
+	// Reconnecting: the connection was lost and may come back.
+	Reconnecting bool `json:"reconnecting"`
 }
 
 // Roles.
@@ -75,6 +77,7 @@ type Joined struct {
 	ID           string        `json:"id"`
 	Room         string        `json:"room"`
 	Role         string        `json:"role"`
+	Resume       string        `json:"resume,omitempty"` // token for resume, if asked for
 	Settings     Settings      `json:"settings"`
 	ICEServers   []ICEServer   `json:"iceServers"`
 	Participants []Participant `json:"participants"`

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -55,6 +56,7 @@ const (
 	CodeEnded            Code = "ended"
 	CodeE2EERequired     Code = "e2ee_required"
 	CodeServerDraining   Code = "server_draining"
+	CodeResumeFailed     Code = "resume_failed"
 )
 
 // Error is a problem to report to the client. Fatal errors end the connection.
@@ -111,7 +113,16 @@ type Join struct {
 	PublicKey string
 	HasKey    bool
 	E2EE      bool // the browser encrypts media frames end to end
+	// Resumable asks for a resume token: a lost connection may then come
+	// back within the grace time as the same participant.
+	Resumable bool
 }
+
+// Resume continues a participant's session on a new connection.
+type Resume struct{ Token string }
+
+// Restart asks for an ICE restart of the subscribe connection.
+type Restart struct{ PC string }
 
 // PublishOffer carries an SDP offer for the publish connection.
 type PublishOffer struct {
@@ -250,6 +261,12 @@ func (*RoomEnd) Type() string { return "room.end" }
 func (*RoomE2EE) Type() string { return "room.e2ee" }
 
 // Type implements Message.
+func (*Resume) Type() string { return "resume" }
+
+// Type implements Message.
+func (*Restart) Type() string { return "restart" }
+
+// Type implements Message.
 func (*RoomP2P) Type() string { return "room.p2p" }
 
 // inbound is the union of all client message fields, so a message is parsed
@@ -274,6 +291,8 @@ type inbound struct {
 	Kind      string           `json:"kind"`
 	E2EE      *bool            `json:"e2ee"`
 	Required  *bool            `json:"required"`
+	Resumable *bool            `json:"resumable"`
+	Token     string           `json:"token"`
 }
 
 var decoders = map[string]func(*inbound) (Message, error){
@@ -296,6 +315,8 @@ var decoders = map[string]func(*inbound) (Message, error){
 	"participant.grant":  withID(func(id string) Message { return &ParticipantGrant{ID: id} }),
 	"room.end":           func(*inbound) (Message, error) { return &RoomEnd{}, nil },
 	"room.e2ee":          decodeRoomE2EE,
+	"resume":             decodeResume,
+	"restart":            decodeRestart,
 	"room.p2p":           decodeRoomP2P,
 }
 
@@ -326,7 +347,7 @@ func decodeJoin(in *inbound) (Message, error) {
 		return nil, Errorf(CodeInvalid, "join needs a name of 1 to %d bytes", maxFieldBytes)
 	}
 	j := &Join{Room: in.Room, Name: in.Name, Audio: deref(in.Audio), Video: deref(in.Video), HasKey: deref(in.HasKey),
-		E2EE: deref(in.E2EE)}
+		E2EE: deref(in.E2EE), Resumable: deref(in.Resumable)}
 	if in.Password != nil {
 		if utf8.RuneCountInString(*in.Password) > maxPasswordRunes {
 			return nil, Errorf(CodeInvalid, "password longer than %d characters", maxPasswordRunes)
@@ -385,6 +406,20 @@ func decodeRoomLobby(in *inbound) (Message, error) {
 		return nil, Errorf(CodeInvalid, "room.lobby needs enabled")
 	}
 	return &RoomLobby{Enabled: *in.Enabled}, nil
+}
+
+func decodeResume(in *inbound) (Message, error) {
+	if len(in.Token) < 16 || len(in.Token) > 64 || !isBase64URL(strings.ToLower(in.Token)) {
+		return nil, Errorf(CodeInvalid, "resume needs a token")
+	}
+	return &Resume{Token: in.Token}, nil
+}
+
+func decodeRestart(in *inbound) (Message, error) {
+	if in.PC != PCSubscribe {
+		return nil, Errorf(CodeInvalid, "restart is for pc %q (the publish connection restarts with an offer)", PCSubscribe)
+	}
+	return &Restart{PC: in.PC}, nil
 }
 
 func decodeRoomE2EE(in *inbound) (Message, error) {
