@@ -31,6 +31,7 @@ type Options struct {
 	Password     string
 	PublicKey    string // base64url raw P-256 point; empty sends none
 	E2EE         bool   // announce end-to-end media encryption
+	Resumable    bool   // ask for a resume token
 	// KeyframeEvery, when set, asks every received video track for a
 	// keyframe this often (probing what the server forwards).
 	KeyframeEvery time.Duration
@@ -55,6 +56,8 @@ type Client struct {
 	wg     sync.WaitGroup
 
 	pubAnswers chan string
+	dropped    atomic.Bool // the connection was cut on purpose (Drop)
+	baseURL    string
 	loudness   atomic.Int32                      // -dBov sent in the audio level extension
 	senders    map[string]*webrtc.RTPTransceiver // source -> transceiver
 
@@ -68,6 +71,7 @@ type Client struct {
 // State is what the participant knows; tests wait for conditions on it.
 type State struct {
 	ID           string // set once admitted
+	ResumeToken  string
 	Role         string
 	Waiting      bool // in the lobby
 	Settings     signal.Settings
@@ -159,7 +163,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	}
 	ws.SetReadLimit(4 << 20)
 	c := &Client{
-		ws: ws, api: api, opts: opts,
+		ws: ws, api: api, opts: opts, baseURL: baseURL,
 		pubAnswers: make(chan string, 1),
 		senders:    map[string]*webrtc.RTPTransceiver{},
 		changed:    make(chan struct{}),
@@ -170,7 +174,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	joined := make(chan entry, 1)
 	c.wg.Add(1)
-	go func() { defer c.wg.Done(); c.readLoop(joined) }()
+	go func() { defer c.wg.Done(); c.readLoop(ws, joined) }()
 	join := map[string]any{"type": "join", "room": room, "name": opts.Name, "audio": opts.Audio, "video": opts.Video}
 	if opts.Password != "" {
 		join["password"] = opts.Password
@@ -180,6 +184,9 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	}
 	if opts.E2EE {
 		join["e2ee"] = true
+	}
+	if opts.Resumable {
+		join["resumable"] = true
 	}
 	if err := c.Send(join); err != nil {
 		c.Close()
@@ -241,7 +248,10 @@ func (c *Client) Send(v any) error {
 func (c *Client) SendRaw(typ websocket.MessageType, data []byte) error {
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
-	return c.ws.Write(ctx, typ, data)
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	return ws.Write(ctx, typ, data)
 }
 
 // State returns a copy of what the participant knows now.
@@ -306,7 +316,10 @@ func (c *Client) Leave() {
 // goroutines.
 func (c *Client) Close() {
 	c.cancel()
-	c.ws.CloseNow()
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	ws.CloseNow()
 	if c.pub != nil {
 		_ = c.pub.Close()
 	}
@@ -330,10 +343,14 @@ type JoinError struct{ signal.ErrorMessage }
 
 func (e *JoinError) Error() string { return string(e.Code) + ": " + e.Message }
 
-func (c *Client) readLoop(joined chan<- entry) {
-	defer c.cancel()
+func (c *Client) readLoop(ws *websocket.Conn, joined chan<- entry) {
+	defer func() {
+		if !c.dropped.Load() {
+			c.cancel()
+		}
+	}()
 	for {
-		_, data, err := c.ws.Read(c.ctx)
+		_, data, err := ws.Read(c.ctx)
 		if err != nil {
 			c.update(func(s *State) {
 				s.Closed = true
@@ -366,6 +383,7 @@ type serverMsg struct {
 	Data         string                   `json:"data"`
 	Mode         string                   `json:"mode"`
 	Seconds      int                      `json:"seconds"`
+	Resume       string                   `json:"resume"`
 	Peer         string                   `json:"peer"`
 	RetryAfter   int                      `json:"retryAfter"`
 	SDP          string                   `json:"sdp"`
@@ -392,6 +410,9 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 	case "joined":
 		c.update(func(s *State) {
 			s.ID, s.Role, s.Settings, s.Waiting = m.ID, m.Role, m.Settings, false
+			if m.Resume != "" {
+				s.ResumeToken = m.Resume
+			}
 			for _, p := range m.Participants {
 				s.Participants[p.ID] = p
 			}
@@ -444,4 +465,48 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 		return fmt.Errorf("unknown server message %q", m.Type)
 	}
 	return nil
+}
+
+// Drop cuts the signalling connection without a word, like a network that
+// went away; media connections stay as they are.
+func (c *Client) Drop() {
+	c.dropped.Store(true)
+	c.mu.Lock()
+	ws := c.ws
+	c.mu.Unlock()
+	ws.CloseNow()
+}
+
+// Resume connects again and continues the session with the resume token.
+func (c *Client) Resume(ctx context.Context) error {
+	token := c.State().ResumeToken
+	if token == "" {
+		return errors.New("no resume token: join with Resumable")
+	}
+	wsURL := "ws" + strings.TrimPrefix(c.baseURL, "http") + "/ws"
+	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: c.opts.HTTPClient})
+	if err != nil {
+		return err
+	}
+	ws.SetReadLimit(4 << 20)
+	c.mu.Lock()
+	c.ws = ws
+	c.mu.Unlock()
+	c.update(func(s *State) { s.Closed, s.CloseStatus, s.CloseReason = false, 0, "" })
+	c.dropped.Store(false)
+	joined := make(chan entry, 1)
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); c.readLoop(ws, joined) }()
+	if err := c.Send(map[string]any{"type": "resume", "token": token}); err != nil {
+		return err
+	}
+	select {
+	case e := <-joined:
+		if e.err != nil {
+			return e.err
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -136,8 +136,23 @@ func drainRTCP(s *webrtc.RTPSender) {
 	}
 }
 
-func (c *Client) offerPublish(ctx context.Context) error {
-	offer, err := c.pub.CreateOffer(nil)
+// RestartICE restarts ICE on both connections, as after a network change:
+// the publish connection with a new offer, the subscribe one by asking the
+// server for one.
+func (c *Client) RestartICE(ctx context.Context) error {
+	if err := c.Send(map[string]string{"type": "restart", "pc": "subscribe"}); err != nil {
+		return err
+	}
+	if c.pub == nil {
+		return nil
+	}
+	return c.offerPublishWith(ctx, &webrtc.OfferOptions{ICERestart: true})
+}
+
+func (c *Client) offerPublish(ctx context.Context) error { return c.offerPublishWith(ctx, nil) }
+
+func (c *Client) offerPublishWith(ctx context.Context, opts *webrtc.OfferOptions) error {
+	offer, err := c.pub.CreateOffer(opts)
 	if err != nil {
 		return err
 	}

@@ -61,6 +61,7 @@ func (r *Room) enterLocked(p *Participant, password string, attempts *rate.Limit
 			return ErrWrongPassword
 		}
 	}
+	p.room = r
 	if r.lobby && len(r.parts) > 0 {
 		if len(r.waiting) >= maxWaiting {
 			return ErrLobbyFull

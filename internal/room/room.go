@@ -82,6 +82,7 @@ type Participant struct {
 	e2ee      bool
 	sink      Sink
 	sub       *sfu.Subscriber
+	room      *Room // set under the room's lock when it enters
 
 	// Guarded by the room's mu.
 	audio, video bool
@@ -110,6 +111,10 @@ func NewParticipant(p ParticipantParams) *Participant {
 
 // ID is the participant's id, unique in its room.
 func (p *Participant) ID() string { return p.id }
+
+// Room is the meeting p entered. It is set before any Sink call, so code
+// reacting to one may use it.
+func (p *Participant) Room() *Room { return p.room }
 
 func (p *Participant) infoLocked() Info {
 	info := Info{ID: p.id, Name: p.name, Audio: p.audio, Video: p.video, Moderator: p.moderator,

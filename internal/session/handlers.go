@@ -73,23 +73,21 @@ func (s *Session) onJoin(m *signal.Join) error {
 	})
 	mem.pub, err = s.cfg.Engine.NewPublisher(sfu.PublisherParams{
 		Label:        s.id,
-		OnTrack:      func(t *sfu.Track) { mem.room.TrackPublished(mem.part, t) },
-		OnTrackEnded: func(t *sfu.Track) { mem.room.TrackEnded(mem.part, t) },
+		OnTrack:      func(t *sfu.Track) { mem.part.Room().TrackPublished(mem.part, t) },
+		OnTrackEnded: func(t *sfu.Track) { mem.part.Room().TrackEnded(mem.part, t) },
 		OnFailed:     mem.mediaFailed,
 	})
 	if err != nil {
 		_ = mem.sub.Close()
 		return err
 	}
-	// The media is set before joining: once in the room, a moderator may
-	// remove this participant (closeMedia) from another goroutine.
-	r, err := s.cfg.Registry.Join(roomName, mem.part, m.Password, s.attempts)
-	if err != nil {
+	// All is set before joining: once in the room, a moderator may remove
+	// this participant (finish) from another goroutine.
+	mem.log = s.log.With("room", s.cfg.Registry.Hash(roomName))
+	if _, err := s.cfg.Registry.Join(roomName, mem.part, m.Password, s.attempts); err != nil {
 		mem.closeMedia()
 		return joinError(err)
 	}
-	mem.room = r
-	mem.log = s.log.With("room", r.Hash())
 	s.log, s.m = mem.log, mem
 	s.bound.Store(true)
 	if mem.resumable {
@@ -118,8 +116,8 @@ func (s *Session) onResume(m *signal.Resume) error {
 	}
 	s.m, s.log = mem, mem.log
 	s.bound.Store(true)
-	mem.room.SetReconnecting(mem.part, false)
-	mem.room.Resync(mem.part)
+	mem.part.Room().SetReconnecting(mem.part, false)
+	mem.part.Room().Resync(mem.part)
 	mem.sub.ResendOffer()
 	s.log.Info("resumed")
 	return nil
@@ -190,7 +188,7 @@ func (s *Session) onCandidate(m *signal.Candidate) error {
 }
 
 func (s *Session) onMedia(m *signal.Media) error {
-	s.m.room.SetMedia(s.m.part, m.Audio, m.Video)
+	s.m.part.Room().SetMedia(s.m.part, m.Audio, m.Video)
 	return nil
 }
 
@@ -201,60 +199,60 @@ func (s *Session) onLeave(*signal.Leave) error {
 }
 
 func (s *Session) onKeyStatus(m *signal.KeyStatus) error {
-	s.m.room.SetHasKey(s.m.part, m.HasKey)
+	s.m.part.Room().SetHasKey(s.m.part, m.HasKey)
 	return nil
 }
 
 func (s *Session) onChat(m *signal.Chat) error {
-	return roomError(s.m.room.Chat(s.m.part, m.To, m.Data))
+	return roomError(s.m.part.Room().Chat(s.m.part, m.To, m.Data))
 }
 
 func (s *Session) onRelay(m *signal.Relay) error {
-	return roomError(s.m.room.Relay(s.m.part, m.To, m.Data))
+	return roomError(s.m.part.Room().Relay(s.m.part, m.To, m.Data))
 }
 
 func (s *Session) onRoomPassword(m *signal.RoomPassword) error {
-	return roomError(s.m.room.SetPassword(s.m.part, m.Password))
+	return roomError(s.m.part.Room().SetPassword(s.m.part, m.Password))
 }
 
 func (s *Session) onRoomLobby(m *signal.RoomLobby) error {
-	return roomError(s.m.room.SetLobby(s.m.part, m.Enabled))
+	return roomError(s.m.part.Room().SetLobby(s.m.part, m.Enabled))
 }
 
 func (s *Session) onLobbyAdmit(m *signal.LobbyAdmit) error {
-	return roomError(s.m.room.Admit(s.m.part, m.ID))
+	return roomError(s.m.part.Room().Admit(s.m.part, m.ID))
 }
 
 func (s *Session) onLobbyDeny(m *signal.LobbyDeny) error {
-	return roomError(s.m.room.Deny(s.m.part, m.ID))
+	return roomError(s.m.part.Room().Deny(s.m.part, m.ID))
 }
 
 func (s *Session) onParticipantMute(m *signal.ParticipantMute) error {
-	return roomError(s.m.room.Mute(s.m.part, m.ID, m.Kind))
+	return roomError(s.m.part.Room().Mute(s.m.part, m.ID, m.Kind))
 }
 
 func (s *Session) onRoomMute(m *signal.RoomMute) error {
-	return roomError(s.m.room.MuteAll(s.m.part, m.Kind))
+	return roomError(s.m.part.Room().MuteAll(s.m.part, m.Kind))
 }
 
 func (s *Session) onParticipantRemove(m *signal.ParticipantRemove) error {
-	return roomError(s.m.room.Remove(s.m.part, m.ID))
+	return roomError(s.m.part.Room().Remove(s.m.part, m.ID))
 }
 
 func (s *Session) onParticipantGrant(m *signal.ParticipantGrant) error {
-	return roomError(s.m.room.Grant(s.m.part, m.ID))
+	return roomError(s.m.part.Room().Grant(s.m.part, m.ID))
 }
 
 func (s *Session) onRoomEnd(*signal.RoomEnd) error {
-	return roomError(s.cfg.Registry.End(s.m.room, s.m.part))
+	return roomError(s.cfg.Registry.End(s.m.part.Room(), s.m.part))
 }
 
 func (s *Session) onRoomE2EE(m *signal.RoomE2EE) error {
-	return roomError(s.m.room.RequireE2EE(s.m.part, m.Required))
+	return roomError(s.m.part.Room().RequireE2EE(s.m.part, m.Required))
 }
 
 func (s *Session) onRoomP2P(m *signal.RoomP2P) error {
-	return roomError(s.m.room.AllowP2P(s.m.part, m.Enabled))
+	return roomError(s.m.part.Room().AllowP2P(s.m.part, m.Enabled))
 }
 
 // roomError maps the room's refusals to what the client is told.

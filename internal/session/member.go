@@ -25,7 +25,6 @@ type member struct {
 	log       *slog.Logger
 
 	// Set before the member is shared, then only read.
-	room *room.Room
 	part *room.Participant
 	pub  *sfu.Publisher
 	sub  *sfu.Subscriber
@@ -78,7 +77,7 @@ func (m *member) disconnected(s *Session, meantToLeave bool) {
 		return
 	}
 	m.log.Debug("connection lost, waiting for a resume", "grace", m.cfg.ResumeGrace)
-	m.room.SetReconnecting(m.part, true)
+	m.part.Room().SetReconnecting(m.part, true)
 }
 
 // attach makes s the member's connection and reports the one it replaces.
@@ -110,8 +109,8 @@ func (m *member) finish() {
 	}
 	m.mu.Unlock()
 	m.cfg.Members.remove(m)
-	if m.room != nil {
-		m.cfg.Registry.Leave(m.room, m.part)
+	if r := m.part.Room(); r != nil {
+		m.cfg.Registry.Leave(r, m.part)
 		m.log.Info("left")
 	}
 	m.closeMedia()
