@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ADDR        ?= :8080
 
-.PHONY: run build web test test-go test-web e2e lint bench fuzz sample-media clean
+.PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci sample-media clean
 
 run: build
 	./bin/plausch serve --addr $(ADDR)
@@ -19,7 +19,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 web: web/node_modules/.package-lock.json
 	cd web && npm run build
 
-test: web lint test-go test-web e2e
+test: web lint test-go fuzz-ci test-web e2e
 
 lint:
 	@test -z "$$(gofmt -l cmd internal)" || (echo "gofmt needed:"; gofmt -l cmd internal; exit 1)
@@ -40,9 +40,18 @@ e2e: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/sfu/
 
+FUZZTIME ?= 60s
+
+# Every decoder of client input, fuzzed; new finds land in the Go cache,
+# copy them to testdata/fuzz to keep them.
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/signal/
-	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 60s ./internal/names/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/signal/
+	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./internal/names/
+	$(GO) test -run '^$$' -fuzz FuzzHandleOffer -fuzztime $(FUZZTIME) ./internal/sfu/
+
+# The same, briefly, as part of make test.
+fuzz-ci:
+	$(MAKE) fuzz FUZZTIME=8s
 
 # The bundled sample media (committed; this documents how it was made).
 sample-media:

@@ -1,0 +1,33 @@
+package sfu
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzHandleOffer feeds client-supplied SDP to the publisher: whatever it
+// is, the answer is an error wrapping ErrBadSDP or a valid answer, never a
+// panic.
+func FuzzHandleOffer(f *testing.F) {
+	f.Add("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n")
+	f.Add("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" +
+		"c=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n" +
+		"a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF\r\n" +
+		"a=setup:actpass\r\na=rtcp-mux\r\na=rtpmap:111 opus/48000/2\r\n")
+	f.Add("not sdp at all")
+	e, err := NewEngine(Config{LoopbackOnly: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer e.Close()
+	f.Fuzz(func(t *testing.T, offer string) {
+		p, err := e.NewPublisher(PublisherParams{Label: "fuzz"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		if _, err := p.HandleOffer(offer, map[string]string{"0": "microphone"}); err != nil && !errors.Is(err, ErrBadSDP) {
+			t.Fatalf("error not marked as bad SDP: %v", err)
+		}
+	})
+}
