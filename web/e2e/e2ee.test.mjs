@@ -223,6 +223,13 @@ test('two people talk directly: video both ways, the server forwards nothing, th
   assert.match(text, /Path: a direct connection between the two of you\./);
   await shot(ada.page, 'e2ee-direct-desktop');
   await closePopover(ada.page);
+  // A shared screen goes the same way, encrypted, and still not through the server.
+  await grace.page.getByRole('button', { name: 'Share screen' }).click();
+  await fig(ada.page, 'Screen of Grace').waitFor({ timeout: 15000 });
+  await waitForVideo(ada.page, 'Screen of Grace');
+  await grace.page.getByRole('button', { name: 'Stop screen sharing' }).click();
+  await fig(ada.page, 'Screen of Grace').waitFor({ state: 'detached', timeout: 15000 });
+  assert.deepEqual(await counters(ada.page), { received: 0, forwarded: 0 }, 'the screen did not go through the server');
   direct = true;
 });
 
@@ -435,8 +442,11 @@ test('a browser without frame encryption: marked "not end-to-end encrypted"; its
 
   // Require end-to-end encryption: Paul is removed with a clear page; a newcomer like him is turned away.
   await ruth.page.getByRole('button', { name: 'Participants' }).click();
-  await ruth.page.getByRole('switch', { name: 'Require end-to-end encryption' }).check();
+  const require = ruth.page.getByRole('switch', { name: 'Require end-to-end encryption' });
+  // The switch shows the meeting's setting: it turns on when the server confirms.
+  await require.click();
   await paul.page.getByRole('heading', { name: 'End-to-end encryption required' }).waitFor({ timeout: 10000 });
+  await ruth.page.waitForFunction(() => document.querySelector('[role=switch][aria-describedby="e2ee-hint"]')?.checked === true);
   await paul.page.getByText('This meeting requires end-to-end encryption, which this browser does not support.').waitFor();
   await shot(paul.page, 'e2ee-required-desktop');
   await fig(ruth.page, 'Paul').waitFor({ state: 'detached' });

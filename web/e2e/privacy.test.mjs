@@ -214,7 +214,7 @@ test('someone who typed the meeting name gets the key, reads later messages, and
   await linus.getByLabel('Nachricht').waitFor();
   await shot(linus, 'chat-german-phone');
   await linus.getByRole('button', { name: 'Verschlüsselung: was geschützt ist. Chat Ende-zu-Ende-verschlüsselt' }).click();
-  await linus.getByText('Audio und Video: auf dem Weg zum Server verschlüsselt').waitFor();
+  await linus.getByText('Audio und Video: Ende-zu-Ende-verschlüsselt. Nur die Menschen in diesem Meeting können sie sehen und hören.').waitFor();
   await shot(linus, 'encryption-german-phone');
   await linus.keyboard.press('Escape');
   await linus.getByLabel('Sprache').selectOption('en');

@@ -165,19 +165,20 @@ export class MediaSession {
     this.evaluate();
   }
 
-  private updateModes(): void {
+  private updateModes(remote: SubscribeTrack[] = this.state.remote): void {
     const f = this.frames;
     if (!f) return;
     const s = this.state;
     const e2ee = (id: string): boolean => s.others.find((p) => p.id === id)?.e2ee === true;
-    for (const r of s.remote) f.setMode(`sub:${r.mid}`, e2ee(r.participant) ? 'decrypt' : 'plain');
+    for (const r of remote) f.setMode(`sub:${r.mid}`, e2ee(r.participant) ? 'decrypt' : 'plain');
     const peer = this.direct?.peerId;
     if (peer) for (const src of SOURCES) f.setMode(`p2p:${src}`, e2ee(peer) ? 'decrypt' : 'plain');
   }
 
   async subscribeOffer(sdp: string, tracks: SubscribeTrack[]): Promise<void> {
+    // The worker knows each receiver's sender before its first frame.
+    this.updateModes(tracks);
     await this.engine?.handleSubscribeOffer(sdp, tracks);
-    this.updateModes();
   }
 
   /** A `relay` for media: keys or direct-call signalling. False when it is neither. */
