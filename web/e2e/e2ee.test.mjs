@@ -364,22 +364,51 @@ test('three with encryption see and hear each other; the server\'s tap cannot de
   console.log(`checked ${keys} media keys against ${frames} WebSocket frames`);
 });
 
+test('after comparing the code, a participant can be marked as verified (in memory only)', async () => {
+  needThree();
+  const { Mia: mia } = people;
+  await mia.page.getByRole('button', { name: 'Participants' }).click();
+  const row = mia.page.locator('#people-panel li.person', { has: mia.page.locator('.person-name', { hasText: /^Olga$/ }) });
+  await row.getByText('Compare this code with Olga:').waitFor();
+  await row.getByRole('button', { name: 'Mark as verified' }).click();
+  await row.getByRole('button', { name: 'Remove the verified mark' }).waitFor();
+  await row.getByText('Verified', { exact: true }).waitFor();
+  await fig(mia.page, 'Olga').getByRole('img', { name: 'Verified' }).waitFor();
+  assert.equal(await fig(mia.page, 'Noah').getByRole('img', { name: 'Verified' }).count(), 0, 'only Olga is marked');
+  await shot(mia.page, 'e2ee-verified-desktop');
+  await mia.page.setViewportSize(PHONE);
+  await mia.page.waitForTimeout(300);
+  await shot(mia.page, 'e2ee-verified-phone');
+  await mia.page.setViewportSize(DESKTOP);
+  await mia.page.locator('#people-panel').getByRole('button', { name: 'Close' }).click();
+  await mia.page.locator('#people-panel').waitFor({ state: 'detached' });
+  // Nothing of it is stored.
+  assert.deepEqual(await mia.page.evaluate(() => Object.keys(localStorage).filter((k) => !['plausch.name', 'plausch.lang', 'plausch.devices'].includes(k))), []);
+});
+
 test('a wrong key: the tile says "cannot decrypt" and shows no garbage', async () => {
   needThree();
   const { Mia: mia, Noah: noah } = people;
   const noahId = await idOf(mia.page, 'Noah');
   await mia.page.evaluate((id) => window.__plausch.wrongKey(id), noahId);
   const tile = fig(mia.page, 'Noah');
-  await tile.locator('[data-e2ee="failing"]').or(mia.page.locator(`figure[data-e2ee="failing"][aria-label="Noah"]`)).first().waitFor({ timeout: 10000 });
+  await mia.page.locator('figure[data-e2ee="failing"][aria-label="Noah"]').waitFor({ timeout: 10000 });
   await tile.getByText('Cannot decrypt').waitFor();
   assert.equal(await tile.locator('video').count(), 0, 'no video shown for Noah');
-  // Nothing reaches the decoder: no more frames decoded on Noah's receivers.
-  const failures = (await info(mia.page)).decryptFailures;
-  assert.ok(failures > 0, 'failures are counted');
+  // Noah's frames are dropped, not passed on: his receivers open nothing more and count failures.
+  const noahs = (w) => Object.values(w.transforms).filter((t) => t.participant === noahId);
+  const w0 = (await info(mia.page)).worker;
+  await mia.page.waitForTimeout(1000);
+  const w1 = (await info(mia.page)).worker;
+  assert.ok(noahs(w0).length >= 2, 'Noah\'s audio and video receivers');
+  assert.equal(noahs(w1).reduce((n, t) => n + t.ok, 0), noahs(w0).reduce((n, t) => n + t.ok, 0), 'no frame of Noah\'s decrypts');
+  assert.ok(noahs(w1).reduce((n, t) => n + t.failed, 0) > noahs(w0).reduce((n, t) => n + t.failed, 0), 'his frames fail and are counted');
+  assert.ok(w1.decryptFailures > 0);
   // Mia still sees Olga.
   await waitForVideo(mia.page, 'Olga');
   const { text } = await popoverText(mia.page);
   assert.match(text, /Cannot decrypt the audio and video of Noah/);
+  assert.match((await mia.page.locator('.crypto-button').innerText()).trim(), /Cannot decrypt everything/);
   await shot(mia.page, 'e2ee-cannot-decrypt-desktop');
   await closePopover(mia.page);
   await mia.page.setViewportSize(PHONE);
@@ -456,6 +485,29 @@ test('a browser without frame encryption: marked "not end-to-end encrypted"; its
   await quinn.page.getByRole('heading', { name: 'End-to-end encryption required' }).waitFor({ timeout: 10000 });
   await shot(quinn.page, 'e2ee-required-phone');
   assert.deepEqual(ruth.errors, []);
+});
+
+test('a browser with only encoded insertable streams (no RTCRtpScriptTransform) talks with one that has it', async () => {
+  const room5 = `streams-${Date.now().toString(36)}`;
+  const vera = await person('Vera');
+  await vera.context.addInitScript(() => {
+    delete window.RTCRtpScriptTransform;
+  });
+  const walt = await person('Walt');
+  await joinMeeting(vera.page, server.url, room5, 'Vera');
+  await fig(vera.page, 'Vera (you)').waitFor();
+  await joinMeeting(walt.page, server.url, room5, 'Walt');
+  await waitForVideo(vera.page, 'Walt');
+  await waitForVideo(walt.page, 'Vera');
+  await assertHears(walt, vera);
+  await assertHears(vera, walt);
+  for (const p of [vera, walt]) {
+    const e = await info(p.page);
+    assert.ok(e.supported && e.worker.encrypted.video.frames > 0, `${p.name} encrypts`);
+    assert.equal((await indicator(p.page)).media, 'on');
+  }
+  await vera.context.close();
+  await walt.context.close();
 });
 
 test('the cost of frame encryption at 720p (printed)', async () => {

@@ -232,6 +232,7 @@ export const de: Record<Key, string> = {
   'crypto.badgeAll': 'Ende-zu-Ende-verschlüsselt',
   'crypto.badgeExchanging': 'Schlüssel werden ausgetauscht…',
   'crypto.badgePartial': 'Nicht alles Ende-zu-Ende-verschlüsselt',
+  'crypto.badgeFailing': 'Nicht alles entschlüsselbar',
   'crypto.mediaBadgeOn': 'Audio und Video Ende-zu-Ende-verschlüsselt',
   'crypto.mediaBadgeExchanging': 'Audio und Video: Schlüssel werden ausgetauscht',
   'crypto.mediaBadgeOff': 'Audio und Video nicht für alle Ende-zu-Ende-verschlüsselt',

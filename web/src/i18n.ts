@@ -233,6 +233,7 @@ const en = {
   'crypto.badgeAll': 'End-to-end encrypted',
   'crypto.badgeExchanging': 'Exchanging keys…',
   'crypto.badgePartial': 'Not all end-to-end encrypted',
+  'crypto.badgeFailing': 'Cannot decrypt everything',
   'crypto.mediaBadgeOn': 'Audio and video end-to-end encrypted',
   'crypto.mediaBadgeExchanging': 'Audio and video: exchanging keys',
   'crypto.mediaBadgeOff': 'Audio and video not end-to-end encrypted for everyone',

@@ -13,6 +13,8 @@ export interface DirectView<T> {
   tracks: Partial<Record<DirectSource, T>>;
   /** Whether the peer speaks (measured here: the server hears nothing on a direct call). */
   speaking: boolean;
+  /** Whether the peer shares its screen on the direct connection (the server does not know). */
+  screen: boolean;
 }
 
 export interface RoomState<T> {
@@ -172,7 +174,7 @@ export interface TileModel<T> {
 function trackOf<T>(s: RoomState<T>, id: string, source: DirectSource): T | undefined {
   // The peer of a direct call: its tracks come from the direct connection.
   if (s.direct?.peer === id) {
-    if (source === 'screen' && !s.others.some((p) => p.id === id && p.screen)) return undefined;
+    if (source === 'screen' && !s.direct.screen) return undefined;
     return s.direct.tracks[source];
   }
   const r = s.remote.find((x) => x.participant === id && x.source === source);

@@ -59,13 +59,15 @@ test('the direct peer is shown and heard from the direct connection, once', () =
   assert.deepEqual(audioTracks(s).map((a) => a.track), ['sfu-mic']);
   s = reduce(s, { type: 'media.mode', mode: 'p2p', peer: 'p' });
   assert.equal(s.modePeer, 'p');
-  s = reduce(s, { type: 'direct', direct: { peer: 'p', tracks: { microphone: 'p2p-mic', camera: 'p2p-cam', screen: 'p2p-screen' }, speaking: true } });
+  const tracks = { microphone: 'p2p-mic', camera: 'p2p-cam', screen: 'p2p-screen' };
+  s = reduce(s, { type: 'direct', direct: { peer: 'p', tracks, speaking: true, screen: false } });
   const t = tiles(s);
   assert.equal(t.cameras[1]!.track, 'p2p-cam');
   assert.equal(t.cameras[1]!.speaking, true);
   assert.equal(t.screens.length, 0, 'no screen tile while they do not share');
   assert.deepEqual(audioTracks(s).map((a) => a.track), ['p2p-mic']);
-  s = reduce(s, { type: 'participant.updated', participant: { id: 'p', name: 'P', audio: true, video: true, screen: true } });
+  // The server does not know of a screen shared directly: the peer says so on the direct connection.
+  s = reduce(s, { type: 'direct', direct: { peer: 'p', tracks, speaking: false, screen: true } });
   assert.equal(tiles(s).screens[0]!.track, 'p2p-screen');
   s = reduce(s, { type: 'participant.left', id: 'p' });
   assert.equal(s.direct, null);

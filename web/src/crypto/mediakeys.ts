@@ -32,8 +32,12 @@ export interface MediaKeysDeps {
   changed(): void;
 }
 
-/** How long a fresh key waits for acknowledgements before it is used anyway. */
+/**
+ * How long a fresh key waits for acknowledgements before it is used anyway:
+ * 1.5 s, and 100 ms more per receiver, as relays are rate-limited (20/s).
+ */
 export const ACK_TIMEOUT_MS = 1500;
+const ackTimeout = (receivers: number): number => Math.min(10000, ACK_TIMEOUT_MS + 100 * receivers);
 
 export type MediaKeyRelay = { kind: 'media-key'; kid: number; iv: string; ct: string } | { kind: 'media-key-ack'; kid: number };
 
@@ -152,7 +156,7 @@ export class MediaKeys {
       if (this.pending) clearTimeout(this.pending.timer);
       const fresh = freshMaterial();
       const peers = this.deps.peers().filter((p) => p.e2ee && p.id !== id);
-      const timer = setTimeout(() => void this.queue.run(() => this.switchToPending()), ACK_TIMEOUT_MS);
+      const timer = setTimeout(() => void this.queue.run(() => this.switchToPending()), ackTimeout(peers.length));
       this.pending = { ...fresh, start: fresh.kid, waiting: new Set(peers.map((p) => p.id)), timer };
       if (peers.length === 0) {
         this.switchToPending();

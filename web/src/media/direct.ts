@@ -45,6 +45,8 @@ export class Direct {
   /** We told the peer so. */
   sentDirectOk = false;
   sentSfuOk = false;
+  /** The peer shares its screen here (the server does not know: it carries nothing). */
+  peerScreen = false;
   readonly remote: Partial<Record<LocalSource, MediaStreamTrack>> = {};
   private pc: RTCPeerConnection | null = null;
   private remoteSession: number | null = null;
@@ -159,6 +161,7 @@ export class Direct {
     await pc.setLocalDescription(await pc.createOffer());
     this.learnMids(pc);
     this.send({ t: 'offer', sdp: pc.localDescription?.sdp ?? '' });
+    if (this.local.screen) this.send({ t: 'screen', on: true });
     this.deps.changed();
   }
 
@@ -187,6 +190,7 @@ export class Direct {
     await pc.setLocalDescription(await pc.createAnswer());
     this.learnMids(pc);
     this.send({ t: 'answer', sdp: pc.localDescription?.sdp ?? '' });
+    if (this.local.screen) this.send({ t: 'screen', on: true });
     await this.flush();
     this.deps.changed();
   }
@@ -235,6 +239,10 @@ export class Direct {
         if (this.pc?.remoteDescription) await this.pc.addIceCandidate(msg.c).catch(() => undefined);
         else this.early.push(msg.c);
         return;
+      case 'screen':
+        this.peerScreen = msg.on;
+        this.deps.changed();
+        return;
       case 'direct-ok':
         this.peerDirectOk = true;
         this.deps.changed();
@@ -252,9 +260,11 @@ export class Direct {
 
   /** Our microphone, camera or screen changed (null: nothing). */
   setTrack(source: LocalSource, track: MediaStreamTrack | null): void {
+    const was = this.local[source];
     this.local[source] = track;
     const s = this.senders[source];
     if (s) void s.replaceTrack(track).catch(() => undefined);
+    if (source === 'screen' && !was !== !track && this.pc?.localDescription) this.send({ t: 'screen', on: track !== null });
   }
 
   /** Packets and decoded frames received per source of the peer. */

@@ -13,6 +13,8 @@ export type P2PMessage =
   | { t: 'offer'; sdp: string }
   | { t: 'answer'; sdp: string }
   | { t: 'candidate'; c: RTCIceCandidateInit }
+  /** I share my screen on the direct connection (or stopped). */
+  | { t: 'screen'; on: boolean }
   /** Media from you arrives on the direct connection. */
   | { t: 'direct-ok' }
   /** Media from you arrives through the server. */
@@ -72,6 +74,8 @@ function parseMessage(text: string): P2PMessage | null {
         return typeof v.sdp === 'string' ? { t: v.t, sdp: v.sdp } : null;
       case 'candidate':
         return typeof v.c === 'object' && v.c !== null ? { t: 'candidate', c: v.c as RTCIceCandidateInit } : null;
+      case 'screen':
+        return typeof v.on === 'boolean' ? { t: 'screen', on: v.on } : null;
       case 'hello':
       case 'direct-ok':
       case 'sfu-ok':

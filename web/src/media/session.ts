@@ -297,7 +297,10 @@ export class MediaSession {
   private publishView(): void {
     const s = this.state;
     const d = this.direct;
-    const next = this.showDirect && d ? { peer: d.peerId, tracks: { ...d.remote } as Partial<Record<DirectSource, MediaStreamTrack>>, speaking: performance.now() < this.speakingUntil } : null;
+    const next =
+      this.showDirect && d
+        ? { peer: d.peerId, tracks: { ...d.remote } as Partial<Record<DirectSource, MediaStreamTrack>>, speaking: performance.now() < this.speakingUntil, screen: d.peerScreen }
+        : null;
     const cur = s.direct;
     const same =
       cur === next ||
@@ -305,6 +308,7 @@ export class MediaSession {
         next !== null &&
         cur.peer === next.peer &&
         cur.speaking === next.speaking &&
+        cur.screen === next.screen &&
         SOURCES.every((k) => cur.tracks[k] === next.tracks[k]));
     if (!same) this.deps.store.dispatch({ type: 'direct', direct: next });
   }

@@ -64,7 +64,14 @@ export function EncryptionInfo(props: { call: Call; state: RoomState<MediaStream
   const mediaBadge = media.level === 'on' ? t('crypto.mediaBadgeOn') : media.level === 'exchanging' ? t('crypto.mediaBadgeExchanging') : t('crypto.mediaBadgeOff');
   const all = hasKey && media.level === 'on' && media.failing.length === 0;
   const weak = media.level === 'off' || media.level === 'partial';
-  const badge = all ? t('crypto.badgeAll') : weak ? t('crypto.badgePartial') : t('crypto.badgeExchanging');
+  const failing = media.failing.length > 0;
+  const badge = all
+    ? t('crypto.badgeAll')
+    : weak
+      ? t('crypto.badgePartial')
+      : failing
+        ? t('crypto.badgeFailing')
+        : t('crypto.badgeExchanging');
   const direct = call.session.path === 'direct';
   return (
     <div
@@ -80,7 +87,7 @@ export function EncryptionInfo(props: { call: Call; state: RoomState<MediaStream
       <button
         ref={button}
         type="button"
-        class={`crypto-button${all ? ' on' : weak ? ' weak' : ' waiting'}`}
+        class={`crypto-button${all ? ' on' : weak || failing ? ' weak' : ' waiting'}`}
         aria-expanded={open ? 'true' : 'false'}
         aria-controls="crypto-info"
         aria-label={`${t('crypto.button')}. ${chatBadge}. ${mediaBadge}.`}
