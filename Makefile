@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ADDR        ?= :8080
 
-.PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci sample-media clean
+.PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci soak sample-media clean
 
 run: build
 	./bin/plausch serve --addr $(ADDR)
@@ -48,6 +48,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/signal/
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./internal/names/
 	$(GO) test -run '^$$' -fuzz FuzzHandleOffer -fuzztime $(FUZZTIME) ./internal/sfu/
+
+# 20 participants joining and leaving for PLAUSCH_SOAK (10m); goroutines and
+# memory must return to their baseline. Not part of make test.
+soak:
+	PLAUSCH_SOAK=$${PLAUSCH_SOAK:-10m} $(GO) test -tags soak -run TestSoak -v -count=1 -timeout 30m ./internal/server/
 
 # The same, briefly, as part of make test.
 fuzz-ci:
