@@ -144,21 +144,16 @@ func (r *Room) SetLobby(by *Participant, on bool) error {
 
 // Admit lets a waiting person in.
 func (r *Room) Admit(by *Participant, id string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	i := slices.IndexFunc(r.waiting, func(w *Participant) bool { return w.id == id })
-	if i < 0 {
-		return ErrNotFound
-	}
-	r.admitWaitingLocked(r.waiting[i])
-	return nil
+	return r.withWaiting(by, id, r.admitWaitingLocked)
 }
 
 // Deny turns a waiting person away.
 func (r *Room) Deny(by *Participant, id string) error {
+	return r.withWaiting(by, id, func(w *Participant) { r.turnAwayLocked(w, Denied) })
+}
+
+// withWaiting runs f on the waiting person id, if by may moderate.
+func (r *Room) withWaiting(by *Participant, id string, f func(*Participant)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.mayModerateLocked(by); err != nil {
@@ -168,11 +163,15 @@ func (r *Room) Deny(by *Participant, id string) error {
 	if i < 0 {
 		return ErrNotFound
 	}
-	w := r.waiting[i]
-	r.waiting = slices.Delete(r.waiting, i, i+1)
-	r.tellModeratorsLocked(func(m Sink) { m.KnockGone(w.id) })
-	w.sink.Kicked(Denied)
+	f(r.waiting[i])
 	return nil
+}
+
+// turnAwayLocked takes w out of the lobby and tells it why.
+func (r *Room) turnAwayLocked(w *Participant, why Reason) {
+	r.waiting = slices.DeleteFunc(r.waiting, func(o *Participant) bool { return o == w })
+	r.tellModeratorsLocked(func(m Sink) { m.KnockGone(w.id) })
+	w.sink.Kicked(why)
 }
 
 func (r *Room) admitWaitingLocked(w *Participant) {

@@ -86,12 +86,18 @@ func (r *Room) Remove(by *Participant, id string) error {
 	if p == nil {
 		return ErrNotFound
 	}
+	r.removeLocked(p, Removed)
+	return nil
+}
+
+// removeLocked makes p leave at once: its media stops being forwarded
+// before its connection has even closed, and it is told why.
+func (r *Room) removeLocked(p *Participant, why Reason) {
 	for _, t := range p.tracks {
 		t.SetPaused(true)
 	}
 	r.dropLocked(p)
-	p.sink.Kicked(Removed)
-	return nil
+	p.sink.Kicked(why)
 }
 
 // Grant makes someone a moderator.
@@ -131,7 +137,10 @@ func (r *Room) end(by *Participant) error {
 	if err := r.mayModerateLocked(by); err != nil {
 		return err
 	}
-	for _, p := range append(r.parts, r.waiting...) {
+	for _, w := range r.waiting {
+		w.sink.Kicked(Ended)
+	}
+	for _, p := range r.parts {
 		for _, t := range p.tracks {
 			t.SetPaused(true)
 		}
@@ -160,18 +169,12 @@ func (r *Room) RequireE2EE(by *Participant, on bool) error {
 	if on {
 		for _, w := range slices.Clone(r.waiting) {
 			if !w.e2ee {
-				r.waiting = slices.DeleteFunc(r.waiting, func(o *Participant) bool { return o == w })
-				r.tellModeratorsLocked(func(m Sink) { m.KnockGone(w.id) })
-				w.sink.Kicked(E2EERequired)
+				r.turnAwayLocked(w, E2EERequired)
 			}
 		}
 		for _, p := range slices.Clone(r.parts) {
 			if !p.e2ee {
-				for _, t := range p.tracks {
-					t.SetPaused(true)
-				}
-				r.dropLocked(p)
-				p.sink.Kicked(E2EERequired)
+				r.removeLocked(p, E2EERequired)
 			}
 		}
 	}
