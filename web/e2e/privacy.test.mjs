@@ -282,6 +282,8 @@ test('the privacy page, linked from the start page, in English and German', asyn
   await page.getByRole('link', { name: 'What this server knows about you' }).click();
   await page.waitForURL(`${server.url}/privacy`);
   await page.getByRole('heading', { name: 'What this server knows about you', level: 1 }).waitFor();
+  // A direct call for two shows each the other's IP address: the page says so.
+  await page.getByText('each of the two learns the other’s IP address', { exact: false }).waitFor();
   for (const h of ['What the server sees', 'What the server never sees', 'What the server stores', 'What this browser stores', 'How to delete it']) {
     await page.getByRole('heading', { name: h }).waitFor();
   }

@@ -252,7 +252,7 @@ export const de: Record<Key, string> = {
   'privacy.sees1': 'Den Meeting-Namen, solange das Meeting läuft.',
   'privacy.sees2': 'Die Namen der Menschen in einem Meeting, solange sie darin sind.',
   'privacy.sees3': 'Deine IP-Adresse, weil sich dein Browser mit dem Server verbindet. Sie wird für die Verbindung gebraucht und nie protokolliert.',
-  'privacy.sees4': 'Dass Audio, Video und geteilte Bildschirme über ihn laufen, und wie viel, aber nicht, was sie zeigen oder sagen: Dein Browser verschlüsselt sie Ende zu Ende. Sind nur zwei im Meeting, gehen sie stattdessen direkt zwischen den beiden Browsern. Ein Browser, der nicht Ende zu Ende verschlüsseln kann, wird allen als solcher gezeigt; was er schickt, könnte der Server sehen und hören.',
+  'privacy.sees4': 'Dass Audio, Video und geteilte Bildschirme über ihn laufen, und wie viel, aber nicht, was sie zeigen oder sagen: Dein Browser verschlüsselt sie Ende zu Ende. Sind nur zwei im Meeting, gehen sie stattdessen direkt zwischen den beiden Browsern, sodass jeder der beiden die IP-Adresse des anderen erfährt; eine Moderatorin oder ein Moderator kann direkte Verbindungen abschalten. Ein Browser, der nicht Ende zu Ende verschlüsseln kann, wird allen als solcher gezeigt; was er schickt, könnte der Server sehen und hören.',
   'privacy.sees5': 'Das Meeting-Passwort, falls es eines gibt, um es zu prüfen. Der Server behält nur einen gesalzenen Hash davon, im Arbeitsspeicher, solange das Meeting läuft.',
   'privacy.sees6': 'Dass eine Chat-Nachricht gesendet wird, von wem, an wen und wie lang sie ist, aber nicht, was darin steht.',
   'privacy.neverTitle': 'Was der Server nie sieht',

@@ -253,7 +253,7 @@ const en = {
   'privacy.sees1': 'The meeting name, while the meeting runs.',
   'privacy.sees2': 'The names of the people in a meeting, while they are in it.',
   'privacy.sees3': 'Your IP address, because your browser connects to the server. It is needed for the connection and is never logged.',
-  'privacy.sees4': 'That audio, video and shared screens pass through it, and how much, but not what they show or say: your browser encrypts them end to end. When only two are in a meeting, they go directly between the two browsers instead. A browser that cannot encrypt end to end is shown to everyone as such; what it sends, the server could see and hear.',
+  'privacy.sees4': 'That audio, video and shared screens pass through it, and how much, but not what they show or say: your browser encrypts them end to end. When only two are in a meeting, they go directly between the two browsers instead, so each of the two learns the other’s IP address; a moderator can switch direct connections off. A browser that cannot encrypt end to end is shown to everyone as such; what it sends, the server could see and hear.',
   'privacy.sees5': 'The meeting password, if there is one, to check it. The server keeps only a salted hash of it, in memory, while the meeting runs.',
   'privacy.sees6': 'That a chat message is sent, by whom, to whom and how long it is, but not what it says.',
   'privacy.neverTitle': 'What the server never sees',
