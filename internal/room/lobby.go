@@ -107,39 +107,33 @@ func (r *Room) hashPassword(pw string) []byte {
 // SetPassword sets the meeting password, or removes it when pw is empty.
 // Only the hash stays in memory.
 func (r *Room) SetPassword(by *Participant, pw string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	if pw == "" {
-		r.password = nil
-	} else {
-		_, _ = rand.Read(r.salt[:])
-		r.password = r.hashPassword(pw)
-	}
-	r.broadcastSettingsLocked()
-	return nil
+	return r.moderate(by, func() error {
+		if pw == "" {
+			r.password = nil
+		} else {
+			_, _ = rand.Read(r.salt[:])
+			r.password = r.hashPassword(pw)
+		}
+		r.broadcastSettingsLocked()
+		return nil
+	})
 }
 
 // SetLobby switches the lobby; switching it off admits everyone waiting.
 func (r *Room) SetLobby(by *Participant, on bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	if r.lobby == on {
-		return nil
-	}
-	r.lobby = on
-	r.broadcastSettingsLocked()
-	if !on {
-		for len(r.waiting) > 0 {
-			r.admitWaitingLocked(r.waiting[0])
+	return r.moderate(by, func() error {
+		if r.lobby == on {
+			return nil
 		}
-	}
-	return nil
+		r.lobby = on
+		r.broadcastSettingsLocked()
+		if !on {
+			for len(r.waiting) > 0 {
+				r.admitWaitingLocked(r.waiting[0])
+			}
+		}
+		return nil
+	})
 }
 
 // Admit lets a waiting person in.
@@ -154,17 +148,14 @@ func (r *Room) Deny(by *Participant, id string) error {
 
 // withWaiting runs f on the waiting person id, if by may moderate.
 func (r *Room) withWaiting(by *Participant, id string, f func(*Participant)) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	i := slices.IndexFunc(r.waiting, func(w *Participant) bool { return w.id == id })
-	if i < 0 {
-		return ErrNotFound
-	}
-	f(r.waiting[i])
-	return nil
+	return r.moderate(by, func() error {
+		i := slices.IndexFunc(r.waiting, func(w *Participant) bool { return w.id == id })
+		if i < 0 {
+			return ErrNotFound
+		}
+		f(r.waiting[i])
+		return nil
+	})
 }
 
 // turnAwayLocked takes w out of the lobby and tells it why.

@@ -18,6 +18,28 @@ func (r *Room) mayModerateLocked(by *Participant) error {
 	return nil
 }
 
+// moderate runs f under the room's lock if by may moderate.
+func (r *Room) moderate(by *Participant, f func() error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.mayModerateLocked(by); err != nil {
+		return err
+	}
+	return f()
+}
+
+// onParticipant runs f on the participant id, if by may moderate.
+func (r *Room) onParticipant(by *Participant, id string, f func(*Participant)) error {
+	return r.moderate(by, func() error {
+		p := r.findLocked(id)
+		if p == nil {
+			return ErrNotFound
+		}
+		f(p)
+		return nil
+	})
+}
+
 func (r *Room) findLocked(id string) *Participant {
 	i := slices.IndexFunc(r.parts, func(p *Participant) bool { return p.id == id })
 	if i < 0 {
@@ -29,32 +51,21 @@ func (r *Room) findLocked(id string) *Participant {
 // Mute switches off someone's microphone (kind "audio") or camera
 // ("video"). Only they can switch it on again.
 func (r *Room) Mute(by *Participant, id, kind string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	p := r.findLocked(id)
-	if p == nil {
-		return ErrNotFound
-	}
-	r.muteLocked(by, p, kind)
-	return nil
+	return r.onParticipant(by, id, func(p *Participant) {
+		r.muteLocked(by, p, kind)
+	})
 }
 
 // MuteAll mutes everyone but the moderator who asks.
 func (r *Room) MuteAll(by *Participant, kind string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	for _, p := range r.parts {
-		if p != by {
-			r.muteLocked(by, p, kind)
+	return r.moderate(by, func() error {
+		for _, p := range r.parts {
+			if p != by {
+				r.muteLocked(by, p, kind)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (r *Room) muteLocked(by, p *Participant, kind string) {
@@ -77,17 +88,9 @@ func (r *Room) muteLocked(by, p *Participant, kind string) {
 // Remove takes someone out of the meeting at once: their media stops being
 // forwarded before their connection has even closed.
 func (r *Room) Remove(by *Participant, id string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	p := r.findLocked(id)
-	if p == nil {
-		return ErrNotFound
-	}
-	r.removeLocked(p, Removed)
-	return nil
+	return r.onParticipant(by, id, func(p *Participant) {
+		r.removeLocked(p, Removed)
+	})
 }
 
 // removeLocked makes p leave at once: its media stops being forwarded
@@ -102,19 +105,11 @@ func (r *Room) removeLocked(p *Participant, why Reason) {
 
 // Grant makes someone a moderator.
 func (r *Room) Grant(by *Participant, id string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	p := r.findLocked(id)
-	if p == nil {
-		return ErrNotFound
-	}
-	if !p.moderator {
-		r.makeModeratorLocked(p)
-	}
-	return nil
+	return r.onParticipant(by, id, func(p *Participant) {
+		if !p.moderator {
+			r.makeModeratorLocked(p)
+		}
+	})
 }
 
 // makeModeratorLocked gives p the role, tells everyone (p too, so its app
@@ -132,70 +127,61 @@ func (r *Room) makeModeratorLocked(p *Participant) {
 
 // end ends the meeting for everyone, admitted or waiting.
 func (r *Room) end(by *Participant) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	for _, w := range r.waiting {
-		w.sink.Kicked(Ended)
-	}
-	for _, p := range r.parts {
-		for _, t := range p.tracks {
-			t.SetPaused(true)
+	return r.moderate(by, func() error {
+		for _, w := range r.waiting {
+			w.sink.Kicked(Ended)
 		}
-		p.sink.Kicked(Ended)
-	}
-	r.parts, r.waiting = nil, nil
-	return nil
+		for _, p := range r.parts {
+			for _, t := range p.tracks {
+				t.SetPaused(true)
+			}
+			p.sink.Kicked(Ended)
+		}
+		r.parts, r.waiting = nil, nil
+		return nil
+	})
 }
 
 // RequireE2EE switches the requirement of end-to-end encrypted media.
 // Switching it on removes everyone whose browser cannot do it: the meeting
 // never carries unencrypted media silently.
 func (r *Room) RequireE2EE(by *Participant, on bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	if on && !by.e2ee {
-		return ErrE2EERequired // it would remove the one who asks
-	}
-	if r.e2ee == on {
+	return r.moderate(by, func() error {
+		if on && !by.e2ee {
+			return ErrE2EERequired // it would remove the one who asks
+		}
+		if r.e2ee == on {
+			return nil
+		}
+		r.e2ee = on
+		if on {
+			for _, w := range slices.Clone(r.waiting) {
+				if !w.e2ee {
+					r.turnAwayLocked(w, E2EERequired)
+				}
+			}
+			for _, p := range slices.Clone(r.parts) {
+				if !p.e2ee {
+					r.removeLocked(p, E2EERequired)
+				}
+			}
+		}
+		r.broadcastSettingsLocked()
 		return nil
-	}
-	r.e2ee = on
-	if on {
-		for _, w := range slices.Clone(r.waiting) {
-			if !w.e2ee {
-				r.turnAwayLocked(w, E2EERequired)
-			}
-		}
-		for _, p := range slices.Clone(r.parts) {
-			if !p.e2ee {
-				r.removeLocked(p, E2EERequired)
-			}
-		}
-	}
-	r.broadcastSettingsLocked()
-	return nil
+	})
 }
 
 // AllowP2P allows or forbids direct media between two participants.
 func (r *Room) AllowP2P(by *Participant, on bool) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.mayModerateLocked(by); err != nil {
-		return err
-	}
-	if r.p2p == on {
+	return r.moderate(by, func() error {
+		if r.p2p == on {
+			return nil
+		}
+		r.p2p = on
+		r.broadcastSettingsLocked()
+		r.updateModeLocked()
 		return nil
-	}
-	r.p2p = on
-	r.broadcastSettingsLocked()
-	r.updateModeLocked()
-	return nil
+	})
 }
 
 // Chat relays an encrypted message to everyone else, or to one participant.

@@ -109,9 +109,6 @@ func NewParticipant(p ParticipantParams) *Participant {
 		hasKey: p.HasKey, sink: p.Sink, sub: p.Sub}
 }
 
-// ID is the participant's id, unique in its room.
-func (p *Participant) ID() string { return p.id }
-
 // Room is the meeting p entered. It is set before any Sink call, so code
 // reacting to one may use it.
 func (p *Participant) Room() *Room { return p.room }
@@ -159,9 +156,6 @@ func newRoom(name, hash string, speakingEvery time.Duration, p2p bool) *Room {
 	return r
 }
 
-// Name is the canonical meeting name.
-func (r *Room) Name() string { return r.name }
-
 // Hash is a short salted hash of the name, for logs.
 func (r *Room) Hash() string { return r.hash }
 
@@ -174,13 +168,9 @@ func (r *Room) settingsLocked() Settings {
 // participant never misses a track whatever the interleaving.
 func (r *Room) admitLocked(p *Participant) {
 	p.moderator = len(r.parts) == 0
-	others := make([]Info, 0, len(r.parts))
-	for _, o := range r.parts {
-		others = append(others, o.infoLocked())
-	}
 	// Welcome before any track: the subscribe offers that AddTrack starts
 	// must reach the participant after it knows it has joined.
-	p.sink.Welcome(Welcome{Room: r.name, Moderator: p.moderator, Settings: r.settingsLocked(), Others: others})
+	r.welcomeLocked(p)
 	for _, o := range r.parts {
 		for _, t := range o.tracks {
 			// Fails only when p's connection is already closing.
@@ -205,6 +195,17 @@ func (r *Room) tellDrainingLocked(p *Participant) {
 			p.sink.Draining(s)
 		}
 	}
+}
+
+// welcomeLocked tells p who else is in the meeting, its role and settings.
+func (r *Room) welcomeLocked(p *Participant) {
+	others := make([]Info, 0, len(r.parts))
+	for _, o := range r.parts {
+		if o != p {
+			others = append(others, o.infoLocked())
+		}
+	}
+	p.sink.Welcome(Welcome{Room: r.name, Moderator: p.moderator, Settings: r.settingsLocked(), Others: others})
 }
 
 // updateModeLocked switches between direct and server media as people come
@@ -350,13 +351,7 @@ func (r *Room) Resync(p *Participant) {
 	if !slices.Contains(r.parts, p) {
 		return
 	}
-	others := make([]Info, 0, len(r.parts)-1)
-	for _, o := range r.parts {
-		if o != p {
-			others = append(others, o.infoLocked())
-		}
-	}
-	p.sink.Welcome(Welcome{Room: r.name, Moderator: p.moderator, Settings: r.settingsLocked(), Others: others})
+	r.welcomeLocked(p)
 	p.sink.MediaMode(r.mode, r.peerLocked(p))
 	if p.moderator {
 		for _, w := range r.waiting {

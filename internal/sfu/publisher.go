@@ -112,7 +112,6 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		remote:    remote,
 		pc:        p.pc,
 		stats:     p.stats,
-		done:      make(chan struct{}),
 	}
 	for _, ext := range receiver.GetParameters().HeaderExtensions {
 		if ext.URI == AudioLevelURI {

@@ -37,27 +37,13 @@ type Track struct {
 	paused          atomic.Bool  // not forwarded (muted by the room)
 	lastKeyframeReq atomic.Int64 // unix nanos
 	level           atomic.Int32 // smoothed audio level, 0 (silence) .. 127 (loud), <<8 fixed point
-	packets         atomic.Uint64
-	done            chan struct{}
 }
-
-// ID is the track's unique id.
-func (t *Track) ID() string { return t.id }
-
-// Publisher is the opaque owner label given to the Publisher.
-func (t *Track) Publisher() string { return t.publisher }
 
 // Source is "microphone", "camera", "screen" or "screen-audio".
 func (t *Track) Source() string { return t.source }
 
 // Kind is audio or video.
 func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
-
-// Packets is how many RTP packets the track has received.
-func (t *Track) Packets() uint64 { return t.packets.Load() }
-
-// Done is closed when the track has ended.
-func (t *Track) Done() <-chan struct{} { return t.done }
 
 // AudioLevel is the recent loudness, 0 (silence) to 127 (loudest), from the
 // RFC 6464 header extension; 0 for video or when the extension is missing.
@@ -141,7 +127,6 @@ func (t *Track) run(onEnd func(*Track)) {
 
 // forward is the hot path: one packet to every subscriber, no allocation.
 func (t *Track) forward(pkt *rtp.Packet) {
-	t.packets.Add(1)
 	t.stats.Received.Add(1)
 	if t.levelExt != 0 {
 		t.observeLevel(pkt)
@@ -181,7 +166,6 @@ func (t *Track) end(onEnd func(*Track)) {
 	for _, d := range downs {
 		d.sub.removeDown(d)
 	}
-	close(t.done)
 	if onEnd != nil {
 		onEnd(t)
 	}
