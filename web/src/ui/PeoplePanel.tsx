@@ -9,7 +9,7 @@ import { t } from '../i18n';
 import { colourIndex, initials } from '../names';
 import type { ParticipantInfo } from '../protocol';
 import { isModerator, type RoomState } from '../room';
-import { useChanges } from './hooks';
+import { useChanges, useModalDialog } from './hooks';
 import { CamOffIcon, CheckIcon, CloseIcon, MicOffIcon, StarIcon, UnlockIcon } from './icons';
 
 function Badges(props: { p: ParticipantInfo; verified?: boolean }): JSX.Element {
@@ -110,13 +110,7 @@ function Person(props: { call: Call; p: ParticipantInfo; moderator: boolean }): 
 }
 
 function ConfirmEnd(props: { open: boolean; onConfirm(): void; onCancel(): void }): JSX.Element {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (props.open && !d.open) d.showModal();
-    if (!props.open && d.open) d.close();
-  }, [props.open]);
+  const { ref, onKeyDown } = useModalDialog(props.open, props.onCancel);
   return (
     <dialog
       ref={ref}
@@ -124,13 +118,7 @@ function ConfirmEnd(props: { open: boolean; onConfirm(): void; onCancel(): void 
       aria-labelledby="end-title"
       aria-describedby="end-text"
       onClose={props.onCancel}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.preventDefault();
-          e.stopPropagation();
-          props.onCancel();
-        }
-      }}
+      onKeyDown={onKeyDown}
     >
       <h2 id="end-title">{t('mod.endTitle')}</h2>
       <p id="end-text">{t('mod.endText')}</p>

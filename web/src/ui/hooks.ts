@@ -52,3 +52,29 @@ export function useTrack<T extends HTMLMediaElement>(track: MediaStreamTrack): R
   }, [track]);
   return ref;
 }
+
+/**
+ * A modal <dialog> shown while `open`. Escape always closes it through
+ * onClose: the browser does that itself only with a recent user activation,
+ * and the key must not also close a panel underneath.
+ */
+export function useModalDialog(open: boolean, onClose: () => void): {
+  ref: RefObject<HTMLDialogElement | null>;
+  onKeyDown(e: KeyboardEvent): void;
+} {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
+  }, [open]);
+  const onKeyDown = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      e.stopPropagation();
+      onClose();
+    }
+  };
+  return { ref, onKeyDown };
+}
