@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,8 +38,6 @@ type Options struct {
 	InspectKeyframes bool
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
-	// HTTPClient dials the WebSocket; nil uses the default.
-	HTTPClient *http.Client
 }
 
 // Client is one participant connected to a server.
@@ -156,12 +153,10 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	if err != nil {
 		return nil, err
 	}
-	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
-	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: opts.HTTPClient})
+	ws, err := dialWS(ctx, baseURL)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
+		return nil, err
 	}
-	ws.SetReadLimit(4 << 20)
 	c := &Client{
 		ws: ws, api: api, opts: opts, baseURL: baseURL,
 		pubAnswers: make(chan string, 1),
@@ -209,6 +204,17 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 		c.Close()
 		return nil, fmt.Errorf("closed before joined: %v %q %v", st.CloseStatus, st.CloseReason, st.Errors)
 	}
+}
+
+// dialWS opens the signalling WebSocket of the server at baseURL.
+func dialWS(ctx context.Context, baseURL string) (*websocket.Conn, error) {
+	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
+	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
+	}
+	ws.SetReadLimit(4 << 20)
+	return ws, nil
 }
 
 func newAPI(loopback bool) (*webrtc.API, error) {
@@ -483,12 +489,10 @@ func (c *Client) Resume(ctx context.Context) error {
 	if token == "" {
 		return errors.New("no resume token: join with Resumable")
 	}
-	wsURL := "ws" + strings.TrimPrefix(c.baseURL, "http") + "/ws"
-	ws, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPClient: c.opts.HTTPClient})
+	ws, err := dialWS(ctx, c.baseURL)
 	if err != nil {
 		return err
 	}
-	ws.SetReadLimit(4 << 20)
 	c.mu.Lock()
 	c.ws = ws
 	c.mu.Unlock()

@@ -50,10 +50,9 @@ type Report struct {
 }
 
 type participant struct {
-	c         *client.Client
-	publisher bool
-	start     time.Time
-	joined    time.Duration
+	c      *client.Client
+	start  time.Time
+	joined time.Duration
 }
 
 // Run makes the load for cfg.Duration after everyone has joined, and
@@ -139,7 +138,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 func join(ctx context.Context, cfg Config, room string, publisher bool, n int) (*participant, error) {
-	p := &participant{publisher: publisher, start: time.Now()}
+	p := &participant{start: time.Now()}
 	jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	c, err := client.Dial(jctx, cfg.URL, room, client.Options{
