@@ -25,7 +25,7 @@ type DownTrack struct {
 
 	sentBytes atomic.Uint64 // for the subscriber's receive rate
 	rate      rateSampler
-	layerNow  atomic.Int32  // layer being forwarded, -1 for none
+	layerNow  atomic.Int32 // layer being forwarded, -1 for none
 
 	mu      sync.Mutex
 	target  int // layer wanted, -1 paused

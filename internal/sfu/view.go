@@ -131,4 +131,3 @@ func compareDefault(a, b *Track) int {
 	}
 	return strings.Compare(a.id, b.id)
 }
-
