@@ -64,7 +64,9 @@ fuzz-ci:
 
 # The bundled sample media (committed; this documents how it was made).
 sample-media:
-	ffmpeg -y -f lavfi -i testsrc=size=320x180:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 30 -b:v 150k internal/sample/video.ivf
+	ffmpeg -y -f lavfi -i testsrc=size=320x180:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 15 -b:v 120k internal/sample/video-q.ivf
+	ffmpeg -y -f lavfi -i testsrc=size=640x360:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 15 -b:v 300k internal/sample/video-h.ivf
+	ffmpeg -y -f lavfi -i testsrc=size=1280x720:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 15 -b:v 700k internal/sample/video-f.ivf
 	ffmpeg -y -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 -c:a libopus -page_duration 20000 -b:a 24k internal/sample/audio.ogg
 
 clean:
