@@ -348,10 +348,22 @@ func (c *Client) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	stats := &TrackStats{Kind: remote.Kind().String(), Layer: -1, lastPicID: -1}
 	c.state.Received[key] = stats
 	c.mu.Unlock()
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
 		c.receive(remote, stats)
+	}()
+	go func() {
+		defer c.wg.Done()
+		// Pion's interceptors see incoming RTCP only as it is read: the
+		// sender reports must pass through, or the receiver reports
+		// carry no timing for the server's round-trip measurement.
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := receiver.Read(buf); err != nil {
+				return
+			}
+		}
 	}()
 }
 

@@ -220,7 +220,7 @@ func TestQualityFigures(t *testing.T) {
 	publish(t, a, camera, mic)
 	waitFor(t, b, "figures for both", func(st client.State) bool {
 		qa, qb := st.Quality[a.ID], st.Quality[b.ID]
-		return qa.SendKbps > 100 && qb.RecvKbps > 100 && qb.BandwidthKbps > 0 && qa.Level == "good" && qb.Level == "good"
+		return qa.SendKbps > 100 && qb.RecvKbps > 100 && qb.BandwidthKbps > 0 && qb.RTT > 0 && qa.Level == "good" && qb.Level == "good"
 	})
 	st := b.State()
 	t.Logf("A %+v, B %+v", st.Quality[a.ID], st.Quality[b.ID])

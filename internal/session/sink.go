@@ -96,7 +96,7 @@ func (m *member) Quality(list []room.Quality) {
 // round trip, fair above 3 % or 200 ms.
 func participantQuality(q room.Quality) signal.ParticipantQuality {
 	loss := max(q.Up.Loss, q.Down.Loss)
-	rtt := q.Down.RTT.Milliseconds()
+	rtt := float64(q.Down.RTT.Microseconds()) / 1000
 	level := "good"
 	switch {
 	case loss > 0.10 || rtt > 400:
@@ -106,7 +106,7 @@ func participantQuality(q room.Quality) signal.ParticipantQuality {
 	}
 	return signal.ParticipantQuality{
 		ID: q.ID, Level: level, SendKbps: int(q.Up.Bitrate / 1000), RecvKbps: int(q.Down.Bitrate / 1000),
-		Loss: math.Round(loss*1000) / 1000, RTT: int(rtt), BandwidthKbps: q.Down.Bandwidth / 1000,
+		Loss: math.Round(loss*1000) / 1000, RTT: math.Round(rtt*10) / 10, BandwidthKbps: q.Down.Bandwidth / 1000,
 	}
 }
 

@@ -204,7 +204,7 @@ type ParticipantQuality struct {
 	SendKbps      int     `json:"sendKbps"`
 	RecvKbps      int     `json:"recvKbps"`
 	Loss          float64 `json:"loss"`
-	RTT           int     `json:"rtt"`
+	RTT           float64 `json:"rtt"` // ms, to 0.1`
 	BandwidthKbps int     `json:"bandwidthKbps"`
 }
 
