@@ -153,6 +153,8 @@ type Room struct {
 	draining func() int // seconds until the server shuts down, 0 if not
 	speaking []string
 	recent   []string // who spoke, latest first
+	// audioLastN, when set, limits forwarded microphones to those of recent.
+	audioLastN int
 	dominant string
 	// candidate has been the loudest for candidateTicks speaker checks.
 	candidate      string
@@ -161,13 +163,13 @@ type Room struct {
 	done           chan struct{}
 }
 
-func newRoom(name, hash string, speakingEvery time.Duration, p2p bool) *Room {
+func newRoom(name, hash string, cfg Config) *Room {
 	r := &Room{
-		name: name, hash: hash, p2p: p2p, mode: ModeSFU,
+		name: name, hash: hash, p2p: !cfg.DisableP2P, mode: ModeSFU, audioLastN: cfg.AudioLastN,
 		attempts: rate.NewLimiter(rate.Every(time.Minute/meetingAttemptsPerMinute), meetingAttemptsPerMinute),
 		stop:     make(chan struct{}), done: make(chan struct{}),
 	}
-	go r.detectSpeakers(speakingEvery)
+	go r.detectSpeakers(cfg.SpeakingEvery)
 	return r
 }
 
@@ -197,6 +199,7 @@ func (r *Room) admitLocked(p *Participant) {
 		o.sink.ParticipantJoined(info)
 	}
 	r.parts = append(r.parts, p)
+	r.applyAudioLocked(p)
 	r.tellDrainingLocked(p)
 	if !r.updateModeLocked() {
 		p.sink.MediaMode(r.mode, r.peerLocked(p))

@@ -84,6 +84,26 @@ func (r *Room) partByIDLocked(id string) *Participant {
 func (r *Room) applyViewsLocked() {
 	for _, p := range r.parts {
 		r.applyViewLocked(p)
+		r.applyAudioLocked(p)
+	}
+}
+
+// applyAudioLocked forwards to p only the microphones of the audioLastN
+// who spoke last, when the server limits audio.
+func (r *Room) applyAudioLocked(p *Participant) {
+	if r.audioLastN <= 0 {
+		return
+	}
+	loud := r.recent[:min(r.audioLastN, len(r.recent))]
+	for _, o := range r.parts {
+		if o == p {
+			continue
+		}
+		for _, t := range o.tracks {
+			if t.Source() == "microphone" {
+				p.sub.SetPaused(t, !slices.Contains(loud, o.id))
+			}
+		}
 	}
 }
 

@@ -225,3 +225,40 @@ func TestQualityFigures(t *testing.T) {
 	st := b.State()
 	t.Logf("A %+v, B %+v", st.Quality[a.ID], st.Quality[b.ID])
 }
+
+// With audio last-N, a listener hears only who spoke last.
+func TestAudioLastN(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.Rooms.AudioLastN = 1 })
+	var pubs []*client.Client
+	for _, name := range []string{"A", "B", "C"} {
+		c := join(t, srv, "loudest", name)
+		publish(t, c, mic)
+		pubs = append(pubs, c)
+	}
+	d := join(t, srv, "loudest", "D")
+	packets := func(st client.State, c *client.Client) int {
+		if r := st.Received[keyOf(c.ID, mic)]; r != nil {
+			return r.Packets
+		}
+		return 0
+	}
+	for _, speaker := range []*client.Client{pubs[1], pubs[0]} {
+		for _, p := range pubs {
+			p.SetLoudness(client.Silent)
+		}
+		speaker.SetLoudness(client.Loud)
+		waitFor(t, d, speaker.ID+" speaking", func(st client.State) bool {
+			return len(st.Speaking) == 1 && st.Speaking[0] == speaker.ID
+		})
+		time.Sleep(500 * time.Millisecond) // the switch, and packets on their way
+		before := d.State()
+		time.Sleep(time.Second)
+		after := d.State()
+		for _, p := range pubs {
+			got := packets(after, p) - packets(before, p)
+			if p == speaker && got < 30 || p != speaker && got != 0 {
+				t.Errorf("while %s speaks, %d packets of %s's microphone in a second", speaker.ID, got, p.ID)
+			}
+		}
+	}
+}
