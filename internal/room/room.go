@@ -155,7 +155,7 @@ type Room struct {
 	recent   []string // who spoke, latest first
 	// audioLastN, when set, limits forwarded microphones to those of recent.
 	audioLastN int
-	dominant string
+	dominant   string
 	// candidate has been the loudest for candidateTicks speaker checks.
 	candidate      string
 	candidateTicks int
