@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
 	"plausch.dev/plausch/internal/signal"
@@ -38,6 +40,15 @@ type Options struct {
 	InspectKeyframes bool
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
+	// Net, when set, carries the media instead of the host's network
+	// (Pion's SettingEngine.SetNet): tests impair it with netsim.
+	Net transport.Net
+	// DialContext, when set, opens the signalling WebSocket's TCP
+	// connections, so a test can cut that link too.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OnMessage, when set, sees every server message before it is handled
+	// (tests record what others saw). It runs on the read loop.
+	OnMessage func(data []byte)
 }
 
 // Client is one participant connected to a server.
@@ -82,6 +93,7 @@ type State struct {
 	Speaking     []string
 	Errors       []signal.ErrorMessage
 	Received     map[Key]*TrackStats
+	Sent         map[string]int // frames (video) or packets (audio) sent, by source
 	Offers       int
 	Closed       bool
 	CloseStatus  websocket.StatusCode
@@ -103,10 +115,16 @@ type TrackStats struct {
 
 	// For load figures.
 	Lost          int           // packets missing from the sequence
+	Late          int           // packets that came after a later one: retransmissions, where nothing reorders
 	Freezes       int           // gaps over FreezeGap between packets
 	MaxGap        time.Duration // the longest gap between packets
 	First, Last   time.Time     // arrival of the first and the latest packet
 	firstSeq, ext uint32        // sequence numbers, extended over wraps
+
+	// Video only: gaps between whole frames, what a viewer sees as a stall.
+	FrameFreezes int           // gaps over FreezeGap between whole frames
+	MaxFrameGap  time.Duration // the longest gap between whole frames
+	lastFrame    time.Time
 }
 
 // FreezeGap is how long a stream may be silent before it counts as frozen.
@@ -120,6 +138,8 @@ func (s *TrackStats) observe(seq uint16, now time.Time) {
 		d := int16(seq - uint16(s.ext))
 		if d > 0 {
 			s.ext += uint32(d)
+		} else if d < 0 {
+			s.Late++
 		}
 		if gap := now.Sub(s.Last); gap > s.MaxGap {
 			s.MaxGap = gap
@@ -131,6 +151,18 @@ func (s *TrackStats) observe(seq uint16, now time.Time) {
 	s.Last = now
 	s.Packets++
 	s.Lost = max(0, int(s.ext-s.firstSeq+1)-s.Packets)
+}
+
+// observeFrame notes a whole video frame coming out of reassembly.
+func (s *TrackStats) observeFrame(now time.Time) {
+	if !s.lastFrame.IsZero() {
+		gap := now.Sub(s.lastFrame)
+		s.MaxFrameGap = max(s.MaxFrameGap, gap)
+		if gap > FreezeGap {
+			s.FrameFreezes++
+		}
+	}
+	s.lastFrame = now
 }
 
 // Keyframe is one received VP8 keyframe as the server forwarded it.
@@ -149,11 +181,11 @@ const maxKeyframes = 64
 // Dial connects to the server at baseURL (http://host:port), joins room and
 // waits for the server's "joined".
 func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, error) {
-	api, err := newAPI(opts.Loopback)
+	api, err := newAPI(opts)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := dialWS(ctx, baseURL)
+	ws, err := dialWS(ctx, baseURL, opts.DialContext)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +195,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 		senders:    map[string]*webrtc.RTPTransceiver{},
 		changed:    make(chan struct{}),
 		state: State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{},
-			Knocks: map[string]string{}},
+			Sent: map[string]int{}, Knocks: map[string]string{}},
 	}
 	c.loudness.Store(Silent)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -206,10 +238,15 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	}
 }
 
-// dialWS opens the signalling WebSocket of the server at baseURL.
-func dialWS(ctx context.Context, baseURL string) (*websocket.Conn, error) {
+// dialWS opens the signalling WebSocket of the server at baseURL, over
+// dial if it is set.
+func dialWS(ctx context.Context, baseURL string, dial func(context.Context, string, string) (net.Conn, error)) (*websocket.Conn, error) {
 	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
-	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	var opts *websocket.DialOptions
+	if dial != nil {
+		opts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}}}
+	}
+	ws, _, err := websocket.Dial(ctx, wsURL, opts)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
@@ -217,7 +254,7 @@ func dialWS(ctx context.Context, baseURL string) (*websocket.Conn, error) {
 	return ws, nil
 }
 
-func newAPI(loopback bool) (*webrtc.API, error) {
+func newAPI(opts Options) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -230,7 +267,10 @@ func newAPI(loopback bool) (*webrtc.API, error) {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{}
-	if loopback {
+	if opts.Net != nil {
+		se.SetNet(opts.Net)
+	}
+	if opts.Loopback {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		// Nor answer a browser that checks from a non-loopback address.
@@ -273,6 +313,10 @@ func (c *Client) State() State {
 	for k, v := range c.state.Received {
 		cp := *v
 		s.Received[k] = &cp
+	}
+	s.Sent = make(map[string]int, len(c.state.Sent))
+	for k, v := range c.state.Sent {
+		s.Sent[k] = v
 	}
 	s.Errors = append([]signal.ErrorMessage(nil), c.state.Errors...)
 	s.Knocks = make(map[string]string, len(c.state.Knocks))
@@ -402,6 +446,9 @@ type serverMsg struct {
 }
 
 func (c *Client) handle(data []byte, joined chan<- entry) error {
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(data)
+	}
 	var m serverMsg
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("bad server message: %w", err)
@@ -489,7 +536,7 @@ func (c *Client) Resume(ctx context.Context) error {
 	if token == "" {
 		return errors.New("no resume token: join with Resumable")
 	}
-	ws, err := dialWS(ctx, c.baseURL)
+	ws, err := dialWS(ctx, c.baseURL, c.opts.DialContext)
 	if err != nil {
 		return err
 	}

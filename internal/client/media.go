@@ -88,12 +88,12 @@ func (c *Client) addSource(src string) error {
 	p := rtp.NewPacketizer(1200, 0, 0, payloader, rtp.NewRandomSequencer(), clock)
 	c.wg.Add(2)
 	go func() { defer c.wg.Done(); drainRTCP(tr.Sender()); close(stop) }()
-	go func() { defer c.wg.Done(); c.pace(tr.Sender(), track, p, clock, frames, stop) }()
+	go func() { defer c.wg.Done(); c.pace(src, tr.Sender(), track, p, clock, frames, stop) }()
 	return nil
 }
 
 // pace packetizes and writes frames in a loop at their real duration.
-func (c *Client) pace(sender *webrtc.RTPSender, track *webrtc.TrackLocalStaticRTP, p rtp.Packetizer, clock uint32,
+func (c *Client) pace(src string, sender *webrtc.RTPSender, track *webrtc.TrackLocalStaticRTP, p rtp.Packetizer, clock uint32,
 	frames []sample.Frame, stop <-chan struct{}) {
 	t := time.NewTicker(frames[0].Duration)
 	defer t.Stop()
@@ -114,6 +114,9 @@ func (c *Client) pace(sender *webrtc.RTPSender, track *webrtc.TrackLocalStaticRT
 				return
 			}
 		}
+		c.mu.Lock()
+		c.state.Sent[src]++
+		c.mu.Unlock()
 	}
 }
 
@@ -279,9 +282,13 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 		}
 		// Per packet only the lock, no change notification: waiters poll.
 		c.mu.Lock()
-		stats.observe(pkt.SequenceNumber, time.Now())
+		now := time.Now()
+		stats.observe(pkt.SequenceNumber, now)
 		stats.Bytes += len(pkt.Payload)
 		for _, w := range whole {
+			if sb != nil {
+				stats.observeFrame(now)
+			}
 			if known[sha256.Sum256(w)] {
 				stats.Frames++
 			} else {
