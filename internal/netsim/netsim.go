@@ -39,8 +39,8 @@ import (
 	"github.com/pion/transport/v5"
 )
 
-// Start is the address the host has at first.
-var Start = netip.MustParseAddr("127.0.0.1")
+// startAddr is the address the host has at first.
+var startAddr = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
 // ErrNotLoopback is returned for an address outside 127.0.0.0/8.
 var ErrNotLoopback = errors.New("netsim: not an IPv4 loopback address")
@@ -88,7 +88,7 @@ const (
 
 var _ transport.Net = (*Net)(nil)
 
-// New makes a host at Start whose random losses are drawn from seed.
+// New makes a host at 127.0.0.1 whose random losses are drawn from seed.
 func New(seed uint64) (*Net, error) {
 	ifs, err := net.Interfaces()
 	if err != nil {
@@ -96,7 +96,7 @@ func New(seed uint64) (*Net, error) {
 	}
 	for _, ifc := range ifs {
 		if ifc.Flags&net.FlagLoopback != 0 && ifc.Flags&net.FlagUp != 0 {
-			return &Net{lo: ifc, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), addr: Start,
+			return &Net{lo: ifc, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), addr: startAddr,
 				changed: make(chan struct{})}, nil
 		}
 	}

@@ -241,7 +241,7 @@ func TestAddressChange(t *testing.T) {
 	}
 
 	// Moving back brings the old socket back.
-	if err := n.SetAddress(Start); err != nil {
+	if err := n.SetAddress(netip.MustParseAddr("127.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
 	if got := sendAndCollect(t, old, far, 5); len(got) != 5 {

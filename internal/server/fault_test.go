@@ -18,7 +18,7 @@ import (
 // participants use the plain network. The recovery times they log are
 // figures, not assertions: the machine is small and shared.
 //
-//	go test -race -count=1 -run TestFault -v ./internal/server/ | grep -E 'fault_test|---'
+//	go test -race -count=1 -run TestFault -v ./internal/server/ | grep -E 'fault_test|^---'
 
 // faulty joins a resumable participant whose whole network is sim.
 func faulty(t *testing.T, srv *Server, room, name string, sim *netsim.Net) *client.Client {
@@ -280,10 +280,9 @@ func TestFaultAddressChangeICERestart(t *testing.T) {
 	if st := a.State(); st.ID != id {
 		t.Errorf("after the restart A is %s, want %s", st.ID, id)
 	}
+	// All of A's packets pass netsim, which drops those of the old
+	// address: what flows now flows from 127.0.0.2.
 	waitFor(t, b, "A still there", func(st client.State) bool { p, ok := st.Participants[id]; return ok && !p.Reconnecting })
-	if sim.Address().String() != "127.0.0.2" {
-		t.Errorf("address %v", sim.Address())
-	}
 }
 
 // window is what one received track got between two snapshots.
