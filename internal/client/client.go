@@ -395,7 +395,15 @@ func (e *JoinError) Error() string { return string(e.Code) + ": " + e.Message }
 
 func (c *Client) readLoop(ws *websocket.Conn, joined chan<- entry) {
 	defer func() {
-		if !c.dropped.Load() {
+		// The end of a connection that Drop cut, or that Resume has
+		// replaced, ends nothing. Resume replaces c.ws before it clears
+		// dropped, so reading them in the other order cannot see both
+		// "not dropped" and "still current" for a replaced connection.
+		dropped := c.dropped.Load()
+		c.mu.Lock()
+		current := c.ws == ws
+		c.mu.Unlock()
+		if !dropped && current {
 			c.cancel()
 		}
 	}()
@@ -403,6 +411,9 @@ func (c *Client) readLoop(ws *websocket.Conn, joined chan<- entry) {
 		_, data, err := ws.Read(c.ctx)
 		if err != nil {
 			c.update(func(s *State) {
+				if c.ws != ws {
+					return // replaced: its end is old news
+				}
 				s.Closed = true
 				s.CloseStatus = websocket.CloseStatus(err)
 				var ce websocket.CloseError
@@ -541,7 +552,7 @@ func (c *Client) Resume(ctx context.Context) error {
 		return err
 	}
 	c.mu.Lock()
-	c.ws = ws
+	c.ws = ws // before dropped is cleared: see readLoop
 	c.mu.Unlock()
 	c.update(func(s *State) { s.Closed, s.CloseStatus, s.CloseReason = false, 0, "" })
 	c.dropped.Store(false)

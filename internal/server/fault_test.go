@@ -77,6 +77,19 @@ func (w *witness) record(data []byte) {
 	w.events = append(w.events, h)
 }
 
+// about returns what the witness heard about id.
+func (w *witness) about(id string) []heard {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var hs []heard
+	for _, e := range w.events {
+		if e.ID == id {
+			hs = append(hs, e)
+		}
+	}
+	return hs
+}
+
 // checkStayed fails unless, after the witness first heard of id, it heard
 // only updates whose reconnecting state went true, then false: never a
 // leave, never a second join.
@@ -292,6 +305,9 @@ type window struct {
 	// maxFrameGap is the longest gap between whole frames in the window,
 	// or 0 if none was longer than the longest before it.
 	maxFrameGap time.Duration
+	// maxGap is the longest gap between packets so far (before the window
+	// too): an upper bound for the window's.
+	maxGap time.Duration
 }
 
 func windowOf(before, after *client.TrackStats, sentBefore, sentAfter int) window {
@@ -304,6 +320,7 @@ func windowOf(before, after *client.TrackStats, sentBefore, sentAfter int) windo
 		sent:         sentAfter - sentBefore,
 		freezes:      after.Freezes - before.Freezes,
 		frameFreezes: after.FrameFreezes - before.FrameFreezes,
+		maxGap:       after.MaxGap,
 	}
 	if after.MaxFrameGap > before.MaxFrameGap {
 		w.maxFrameGap = after.MaxFrameGap
@@ -374,8 +391,13 @@ func TestFaultLossRepairedByNACK(t *testing.T) {
 			"%d of %d frames whole (%.1f %%); longest gap between frames %v, %d over %v",
 			d.name, video.expected, 100*video.raw(), 100*video.residual(), video.frames, video.sent,
 			100*video.complete(), video.maxFrameGap.Round(time.Millisecond), video.frameFreezes, client.FreezeGap)
-		t.Logf("%s audio (no retransmission): %d packets expected, %.1f %% lost; %d of %d packets arrived",
-			d.name, audio.expected, 100*audio.residual(), audio.frames, audio.sent)
+		t.Logf("%s audio (no retransmission): %d packets expected, %.1f %% lost; %d of %d packets arrived; "+
+			"longest gap between packets %v", d.name, audio.expected, 100*audio.residual(), audio.frames, audio.sent,
+			audio.maxGap.Round(time.Millisecond))
+		if video.freezes > 0 || audio.freezes > 0 {
+			t.Logf("%s: packets stopped for over %v: video %d times, audio %d times",
+				d.name, client.FreezeGap, video.freezes, audio.freezes)
+		}
 
 		// The loss really hit this video (about 10 %, a little less with
 		// the clean second at the end), so a repair was needed ...
@@ -391,20 +413,20 @@ func TestFaultLossRepairedByNACK(t *testing.T) {
 		if video.complete() < 0.95 {
 			t.Errorf("%s: only %.1f %% of video frames arrived whole", d.name, 100*video.complete())
 		}
-		// No freeze: no gap over FreezeGap between packets, and none over
-		// twice that between whole frames. A repair takes a gap of one or
-		// two frames plus a NACK round (100 ms) per lost NACK or lost
-		// retransmission, so a rare frame gap may pass 500 ms; without
-		// NACK a lost packet holds the frames behind it for seconds.
-		if video.freezes > 0 {
-			t.Errorf("%s: video packets stopped for over %v %d times", d.name, client.FreezeGap, video.freezes)
-		}
-		if video.maxFrameGap > 2*client.FreezeGap {
-			t.Errorf("%s: video frames stalled for %v", d.name, video.maxFrameGap)
+		// No freeze. A repair costs a frame or two plus a NACK round
+		// (100 ms) per lost NACK or lost retransmission, so a rare frame
+		// gap passes FreezeGap; without NACK a lost packet holds the frames
+		// behind it until reassembly gives up on it, 64 packets (seconds)
+		// later. The bound is relative to the audio on the same path,
+		// which nothing repairs: its longest gap is what the link and a
+		// busy machine did anyway (on 2 shared cores every stream of a
+		// process was seen to stop for a second at once).
+		if limit := audio.maxGap + 2*client.FreezeGap; video.maxFrameGap > limit {
+			t.Errorf("%s: video frames stalled for %v, audio packets at most %v", d.name, video.maxFrameGap, audio.maxGap)
 		}
 		// Audio gets through without repair, missing about a tenth.
-		if audio.complete() < 0.75 || audio.freezes > 0 {
-			t.Errorf("%s: audio %d of %d packets, %d stalls", d.name, audio.frames, audio.sent, audio.freezes)
+		if audio.complete() < 0.75 {
+			t.Errorf("%s: audio %d of %d packets", d.name, audio.frames, audio.sent)
 		}
 	}
 }
