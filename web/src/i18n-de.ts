@@ -92,6 +92,15 @@ export const de: Record<Key, string> = {
   'meeting.inviteFailed': 'Kopieren ging nicht. Der Einladungslink ist {url}',
   'meeting.shareFailed': 'Die Bildschirmfreigabe wurde nicht gestartet.',
   'meeting.mediaFailed': 'Die Medienverbindung ist abgebrochen.',
+  'meeting.reconnecting': 'Verbindung wird wiederhergestellt …',
+
+  'reconnect.banner': 'Verbindung wird wiederhergestellt …',
+  'reconnect.offline': 'Keine Netzwerkverbindung.',
+  'reconnect.draining': 'Der Server startet neu; du wirst danach wieder verbunden.',
+  'reconnect.failedTitle': 'Keine Verbindung',
+  'reconnect.failedText': 'Die Verbindung zum Server ist seit einer Weile unterbrochen. Prüfe dein Netzwerk und versuche es noch einmal.',
+  'reconnect.rejoin': 'Erneut beitreten',
+  'reconnect.leave': 'Verlassen',
 
   'settings.title': 'Einstellungen',
   'settings.close': 'Schließen',
@@ -162,6 +171,7 @@ export const de: Record<Key, string> = {
   'chat.waitingForKey': 'Warte auf den Meeting-Schlüssel, um diese Nachricht zu entschlüsseln.',
   'chat.noKey': 'Warte auf den Meeting-Schlüssel: Nachrichten an alle gehen, sobald er da ist. Private Nachrichten gehen schon.',
   'chat.tooLong': 'Diese Nachricht ist zu lang zum Senden.',
+  'chat.notConnected': 'Gerade keine Verbindung. Deine Nachricht bleibt hier: sende sie, sobald die Verbindung wieder da ist.',
   'chat.recipientLeft': '{name} hat das Meeting verlassen. Wähle einen anderen Empfänger.',
   'chat.newMessage': 'Neue Nachricht von {name}',
   'chat.newPrivate': 'Neue private Nachricht von {name}',

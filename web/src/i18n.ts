@@ -93,6 +93,15 @@ const en = {
   'meeting.inviteFailed': 'Could not copy. The invite link is {url}',
   'meeting.shareFailed': 'Screen sharing did not start.',
   'meeting.mediaFailed': 'The media connection failed.',
+  'meeting.reconnecting': 'Reconnecting…',
+
+  'reconnect.banner': 'Reconnecting…',
+  'reconnect.offline': 'No network connection.',
+  'reconnect.draining': 'The server is restarting; you will be reconnected.',
+  'reconnect.failedTitle': 'Could not reconnect',
+  'reconnect.failedText': 'The connection to the server has been lost for a while. Check your network and try again.',
+  'reconnect.rejoin': 'Rejoin',
+  'reconnect.leave': 'Leave',
 
   'settings.title': 'Settings',
   'settings.close': 'Close',
@@ -163,6 +172,7 @@ const en = {
   'chat.waitingForKey': 'Waiting for the meeting key to decrypt this message.',
   'chat.noKey': 'Waiting for the meeting key: messages to everyone can be sent once it arrives. Private messages work already.',
   'chat.tooLong': 'This message is too long to send.',
+  'chat.notConnected': 'Not connected right now. Your message stays here: send it once the connection is back.',
   'chat.recipientLeft': '{name} has left the meeting. Choose another recipient.',
   'chat.newMessage': 'New message from {name}',
   'chat.newPrivate': 'New private message from {name}',
