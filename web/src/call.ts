@@ -109,7 +109,7 @@ export function endingFromClose(info: CloseInfo, lastError: string | null, ended
 /** A reconnect attempt that got no answer in this time is given up (and the next one tried). */
 const ATTEMPT_TIMEOUT_MS = 10000;
 /** After an ICE restart over a socket that seems fine: no word from the server in this time and the socket is dead too. */
-const PROBE_MS = 5000;
+const PROBE_MS = 4000;
 /** Network changes (navigator.connection) restart ICE at most this often. */
 const CHANGE_RESTART_MS = 5000;
 

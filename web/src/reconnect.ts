@@ -31,6 +31,8 @@ export const RESTART_BACKOFF: Backoff = { initialMs: 2000, maxMs: 10000, jitter:
 export const GIVE_UP_MS = 120_000;
 /** A media connection disconnected this long counts as broken ('failed' at once). */
 export const MEDIA_GRACE_MS = 3000;
+/** A disconnect this long that heals by itself still gets an ICE restart: the network was away, and the socket may be gone with it. */
+export const HICCUP_MS = 1000;
 
 /**
  * The wait before retry number `attempt` (0 is the first retry): initialMs
@@ -206,7 +208,9 @@ export class Reconnector {
  * while the signalling socket is up. check() is called about once a second
  * and says when to restart ICE: at once for `failed`, after MEDIA_GRACE_MS
  * for `disconnected`, then again with backoff while it stays broken. Once
- * broken, only every connection `connected` again counts as mended.
+ * broken, only every connection `connected` again counts as mended. A
+ * disconnect of HICCUP_MS or more that heals by itself gets one restart too:
+ * the restart's answer shows whether the signalling socket survived.
  */
 export class MediaWatch {
   /** Media is broken (the banner shows). */
@@ -222,9 +226,12 @@ export class MediaWatch {
     const failed = states.includes('failed');
     const bad = failed || states.includes('disconnected') || (this.broken && states.some((s) => s !== 'connected' && s !== 'closed'));
     if (!bad) {
+      const hiccup = !this.broken && this.badSince !== null && now - this.badSince >= HICCUP_MS;
       if (this.broken) this.reset();
       this.badSince = null;
-      return false;
+      if (!hiccup || now < this.nextRestart) return false;
+      this.restarted(now);
+      return true;
     }
     this.badSince ??= now;
     if (!failed && now - this.badSince < MEDIA_GRACE_MS) return false;

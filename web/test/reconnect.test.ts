@@ -183,6 +183,17 @@ test('media: disconnected for a few seconds or failed means an ICE restart, repe
   assert.equal(w.check(['failed'], 14000), true);
 });
 
+test('media: a disconnect that heals by itself gets one restart; a blink does not', () => {
+  const w = new MediaWatch(() => 0.5);
+  assert.equal(w.check(['disconnected'], 0), false);
+  assert.equal(w.check(['connected'], 500), false, 'a blink');
+  assert.equal(w.check(['disconnected'], 1000), false);
+  assert.equal(w.check(['disconnected'], 2500), false);
+  assert.equal(w.broken, false);
+  assert.equal(w.check(['connected'], 3000), true, 'healed after 2 s: restart and see whether the socket survived');
+  assert.equal(w.check(['connected'], 4000), false);
+});
+
 test('media: no second restart right after the one a resume made', () => {
   const w = new MediaWatch(() => 0.5);
   w.restarted(0);

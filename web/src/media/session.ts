@@ -141,6 +141,11 @@ export class MediaSession {
   /** Back on a new signalling connection, same session: ICE restarts, and our key again to everyone (relays were lost meanwhile). */
   resumed(): void {
     this.engine?.restartIce(true).catch((err: unknown) => console.error('plausch: ICE restart', err));
+    // A direct connection that failed while we were away gets another chance.
+    if (this.direct?.state === 'failed') {
+      this.direct.close(false);
+      this.direct = null;
+    }
     void this.keys?.joined();
     this.evaluate();
   }
