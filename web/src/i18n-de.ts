@@ -91,7 +91,6 @@ export const de: Record<Key, string> = {
   'meeting.inviteCopied': 'Einladungslink kopiert',
   'meeting.inviteFailed': 'Kopieren ging nicht. Der Einladungslink ist {url}',
   'meeting.shareFailed': 'Die Bildschirmfreigabe wurde nicht gestartet.',
-  'meeting.mediaFailed': 'Die Medienverbindung ist abgebrochen.',
   'meeting.reconnecting': 'Verbindung wird wiederhergestellt …',
 
   'reconnect.banner': 'Verbindung wird wiederhergestellt …',

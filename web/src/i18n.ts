@@ -92,7 +92,6 @@ const en = {
   'meeting.inviteCopied': 'Invite link copied',
   'meeting.inviteFailed': 'Could not copy. The invite link is {url}',
   'meeting.shareFailed': 'Screen sharing did not start.',
-  'meeting.mediaFailed': 'The media connection failed.',
   'meeting.reconnecting': 'Reconnecting…',
 
   'reconnect.banner': 'Reconnecting…',
