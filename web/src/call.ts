@@ -224,9 +224,10 @@ export class Call {
     for (const l of this.phaseListeners) l();
   }
 
-  /** Whether the banner says "Reconnecting…": the socket or the media is being mended, or the browser is offline. */
+  /** Whether the banner says "Reconnecting…": the socket or the media is being mended, or the browser is offline (not after giving up). */
   get reconnecting(): boolean {
-    return this.phase === 'joined' && (this.reconnect.state === 'reconnecting' || this.mediaWatch.broken || this.offline);
+    const r = this.reconnect.state;
+    return this.phase === 'joined' && r !== 'failed' && (r === 'reconnecting' || this.mediaWatch.broken || this.offline);
   }
 
   /** "Rejoin" after reconnecting gave up: a new round of attempts. */
