@@ -25,7 +25,7 @@ import {
   type ParticipantInfo,
   type ServerMessage,
 } from './protocol';
-import { MediaWatch, Reconnector, shouldReconnect, type Outcome } from './reconnect';
+import { MediaWatch, Reconnector, shouldReconnect, watchNetwork, type Outcome } from './reconnect';
 import { initialState, nameOf, RoomStore } from './room';
 import { Signal, socketURL, type CloseInfo } from './signal';
 
@@ -300,33 +300,29 @@ export class Call {
     }, PROBE_MS);
   }
 
-  /** Network events: back online, or another network. */
-  private watchNetwork(): void {
-    const online = (): void => {
-      this.offline = false;
-      this.linkChanged();
-      // The old socket may be tied to the network that went: go on on a new
-      // one at once (the server hands the session over to it).
-      if (this.reconnect.state === 'up') this.abandonSocket();
-      else this.reconnect.now();
-    };
-    const offline = (): void => {
-      this.offline = true;
-      this.linkChanged();
-    };
-    const change = (): void => {
-      if (this.reconnect.state !== 'up') this.reconnect.now();
-      else if (this.phase === 'joined' && performance.now() - this.lastRestart > CHANGE_RESTART_MS) this.restartMedia();
-    };
-    const conn = (navigator as Navigator & { connection?: EventTarget }).connection;
-    window.addEventListener('online', online);
-    window.addEventListener('offline', offline);
-    conn?.addEventListener('change', change);
+  /** Network events (back online, another network) and the media watch. */
+  private watch(): void {
+    const stop = watchNetwork({
+      online: () => {
+        this.offline = false;
+        this.linkChanged();
+        // The old socket may be tied to the network that went: go on on a
+        // new one at once (the server hands the session over to it).
+        if (this.reconnect.state === 'up') this.abandonSocket();
+        else this.reconnect.now();
+      },
+      offline: () => {
+        this.offline = true;
+        this.linkChanged();
+      },
+      change: () => {
+        if (this.reconnect.state !== 'up') this.reconnect.now();
+        else if (this.phase === 'joined' && performance.now() - this.lastRestart > CHANGE_RESTART_MS) this.restartMedia();
+      },
+    });
     const timer = window.setInterval(() => this.checkMedia(), 1000);
     this.unwatch = () => {
-      window.removeEventListener('online', online);
-      window.removeEventListener('offline', offline);
-      conn?.removeEventListener('change', change);
+      stop();
       window.clearInterval(timer);
       window.clearTimeout(this.probeTimer);
     };
@@ -378,7 +374,7 @@ export class Call {
     }
     this.sendJoin();
     this.watchLevel();
-    this.watchNetwork();
+    this.watch();
   }
 
   private sendJoin(): void {

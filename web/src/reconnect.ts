@@ -254,3 +254,27 @@ export class MediaWatch {
     this.nextRestart = 0;
   }
 }
+
+export interface NetworkEvents {
+  /** The browser is online again (after `offline`). */
+  online(): void;
+  offline(): void;
+  /** Another network (navigator.connection `change`, where the browser has it). */
+  change(): void;
+}
+
+/** Listens to the browser's network events; returns the function that stops listening. */
+export function watchNetwork(on: NetworkEvents): () => void {
+  const conn = (navigator as Navigator & { connection?: EventTarget }).connection;
+  const online = (): void => on.online();
+  const offline = (): void => on.offline();
+  const change = (): void => on.change();
+  window.addEventListener('online', online);
+  window.addEventListener('offline', offline);
+  conn?.addEventListener('change', change);
+  return () => {
+    window.removeEventListener('online', online);
+    window.removeEventListener('offline', offline);
+    conn?.removeEventListener('change', change);
+  };
+}
