@@ -174,45 +174,44 @@ async function leave(...ps) {
   for (const p of ps) await p.context.close();
 }
 
-test('a participant whose network is cut for a few seconds comes back as the same participant', async (t) => {
-  if (!ns || !cgroup) return t.skip('needs the test network namespace and cgroup v2 (root)');
-  assert.equal(spawnSync('nft', ['--version']).status, 0, 'this test cuts the network with nftables: apt-get install nftables');
-  const ada = await person(browser, 'Ada');
-  const bob = await person(cutBrowser, 'Bob');
-  await meet(ada, bob, `cut-${Date.now().toString(36)}`);
+/**
+ * Cuts Bob's network until the server notices, restores it, and checks that
+ * Bob came back as the same participant with video both ways; `how` names
+ * the media path for the printed figures.
+ */
+async function cutAndResume(ada, bob, how) {
   const bobId = selfId(bob);
   assert.ok(bobId, 'Bob has an id');
   assert.equal(await fig(ada.page, 'Bob').getAttribute('data-participant'), bobId);
-
   // Bob's banner: recorded whenever it shows, however briefly.
   await bob.page.evaluate(() => {
     window.__bannerSeen = null;
-    new MutationObserver(() => {
+    window.__bannerWatch?.disconnect();
+    window.__bannerWatch = new MutationObserver(() => {
       if (window.__bannerSeen === null && document.querySelector('.reconnect-banner:not(.draining)')) window.__bannerSeen = Date.now();
-    }).observe(document.body, { childList: true, subtree: true });
+    });
+    window.__bannerWatch.observe(document.body, { childList: true, subtree: true });
   });
-  const awayFrame = () =>
-    ada.received.find((f) => f.at >= cutAt && f.msg.type === 'participant.updated' && f.msg.participant.id === bobId && f.msg.participant.reconnecting === true);
-  const backFrame = () =>
-    ada.received.find((f) => f.at >= cutAt && f.msg.type === 'participant.updated' && f.msg.participant.id === bobId && f.msg.participant.reconnecting === false);
-
   const cutAt = Date.now();
+  const update = (reconnecting) => () =>
+    ada.received.find((f) => f.at >= cutAt && f.msg.type === 'participant.updated' && f.msg.participant.id === bobId && f.msg.participant.reconnecting === reconnecting);
+  const awayFrame = update(true);
+  const backFrame = update(false);
+
   cutNetwork();
   let restored = false;
   try {
     // Cut until the server has noticed: then Ada sees Bob as reconnecting.
-    const noticed = await waitUntil(awayFrame, 20000);
-    assert.ok(noticed, 'Ada sees Bob as reconnecting');
+    assert.ok(await waitUntil(awayFrame, 20000), 'Ada sees Bob as reconnecting');
     await fig(ada.page, 'Bob').getByText('Reconnecting…').waitFor();
     assert.ok(await fig(ada.page, 'Bob').isVisible(), "Bob's tile stays while he reconnects");
-    await shot(ada.page, 'reconnecting-tile-desktop');
+    if (how === 'direct') await shot(ada.page, 'reconnecting-tile-desktop');
     restoreNetwork();
     restored = true;
   } finally {
     if (!restored) restoreNetwork();
   }
   const back = Date.now();
-  const noticedAt = awayFrame().at;
 
   // Back: Ada sees Bob back, Bob's banner is gone, and video flows both ways again.
   assert.ok(await waitUntil(backFrame, 30000), 'Ada sees Bob back');
@@ -221,16 +220,20 @@ test('a participant whose network is cut for a few seconds comes back as the sam
   await videoFlows(bob.page, 'Ada', 30000);
   const done = Date.now();
   const seen = await bob.page.evaluate(() => window.__bannerSeen);
+  const sent = bob.sent.filter((f) => f.at >= cutAt).map((f) => f.msg.type);
   console.log(
-    `network cut for ${back - cutAt} ms (the server noticed after ${noticedAt - cutAt} ms; Bob's banner ${seen ? `from ${seen - cutAt} ms` : 'not shown'}); back in the session ${backFrame().at - back} ms after the network`,
+    `${how} media: network cut for ${back - cutAt} ms (the server noticed after ${awayFrame().at - cutAt} ms; Bob's banner ${seen ? `from ${seen - cutAt} ms` : 'not shown'}); back in the session ${backFrame().at - back} ms after the network; Bob sent ${sent.filter((x, i) => x !== sent[i - 1]).join(', ')}`,
   );
-  console.log(`reconnect-time: ${done - back} ms`);
+  console.log(`reconnect-time: ${done - back} ms (${how} media, from the network back to video both ways)`);
   assert.ok(seen, "Bob's banner showed while he reconnected");
 
-  // The same participant, resumed, never joined again, never gone for Ada.
-  const after = bob.sent.filter((f) => f.at >= cutAt).map((f) => f.msg.type);
-  assert.ok(after.includes('resume'), `Bob resumed (sent: ${[...new Set(after)].join(', ')})`);
-  assert.ok(!after.includes('join'), 'Bob did not join again');
+  // The same participant, resumed, never joined again, never gone for Ada;
+  // after the resume ICE restarts on the server connections.
+  assert.ok(sent.includes('resume'), `Bob resumed (sent: ${[...new Set(sent)].join(', ')})`);
+  assert.ok(!sent.includes('join'), 'Bob did not join again');
+  const since = sent.slice(sent.indexOf('resume'));
+  assert.ok(since.includes('publish.offer'), 'a publish offer (ICE restart) after the resume');
+  if (how === 'server') assert.ok(since.includes('restart'), 'a subscribe restart after the resume');
   assert.equal(selfId(bob), bobId, 'same participant id after the resume');
   assert.equal(await fig(ada.page, 'Bob').getAttribute('data-participant'), bobId);
   assert.ok(!ada.received.some((f) => f.msg.type === 'participant.left'), 'Ada never got participant.left');
@@ -241,6 +244,26 @@ test('a participant whose network is cut for a few seconds comes back as the sam
   assert.equal(updates.at(-1), false);
   assert.ok(!ada.received.some((f) => f.at >= cutAt && f.msg.type === 'participant.joined'), 'nobody joined anew');
   assert.equal(await fig(ada.page, 'Bob').getByText('Reconnecting…').count(), 0, "Bob's tile is no longer marked");
+}
+
+test('a participant whose network is cut for a few seconds comes back as the same participant', async (t) => {
+  if (!ns || !cgroup) return t.skip('needs the test network namespace and cgroup v2 (root)');
+  assert.equal(spawnSync('nft', ['--version']).status, 0, 'this test cuts the network with nftables: apt-get install nftables');
+  const ada = await person(browser, 'Ada');
+  const bob = await person(cutBrowser, 'Bob');
+  await meet(ada, bob, `cut-${Date.now().toString(36)}`);
+  // Two: media goes directly between the browsers.
+  await cutAndResume(ada, bob, 'direct');
+
+  // Through the server: Ada (the moderator) switches direct media off.
+  await ada.page.getByRole('button', { name: 'Participants' }).click();
+  await ada.page.locator('#people-panel').getByRole('switch', { name: 'Direct connection for two' }).uncheck();
+  await waitUntil(() => bob.received.some((f) => f.msg.type === 'media.mode' && f.msg.mode === 'sfu'), 10000);
+  await ada.page.getByRole('button', { name: 'Participants' }).click();
+  await bob.page.waitForFunction(async () => (await window.__plausch.e2ee()).path === 'server', null, { timeout: 15000 });
+  await videoFlows(ada.page, 'Bob');
+  await videoFlows(bob.page, 'Ada');
+  await cutAndResume(ada, bob, 'server');
   await leave(ada, bob);
 });
 
