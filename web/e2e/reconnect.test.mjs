@@ -264,6 +264,22 @@ test('a participant whose network is cut for a few seconds comes back as the sam
   await videoFlows(ada.page, 'Bob');
   await videoFlows(bob.page, 'Ada');
   await cutAndResume(ada, bob, 'server');
+
+  // The browser says it is back online (a network change): Bob goes on on a
+  // new socket at once; the server hands the session over (4003 to the old
+  // socket), so Ada sees no change at all.
+  const sockets = bob.sockets;
+  const at = Date.now();
+  await bob.page.evaluate(() => window.dispatchEvent(new Event('online')));
+  assert.ok(await waitUntil(() => bob.received.some((f) => f.at >= at && f.msg.type === 'joined'), 10000), 'Bob resumed on a new socket');
+  await videoFlows(ada.page, 'Bob');
+  await videoFlows(bob.page, 'Ada');
+  console.log(`back online: resumed in ${bob.received.find((f) => f.at >= at && f.msg.type === 'joined').at - at} ms`);
+  assert.equal(bob.sockets, sockets + 1);
+  assert.deepEqual([...new Set(bob.sent.filter((f) => f.at >= at).map((f) => f.msg.type))].slice(0, 1), ['resume']);
+  assert.equal(selfId(bob), await fig(ada.page, 'Bob').getAttribute('data-participant'));
+  assert.ok(!ada.received.some((f) => f.at >= at && f.msg.type === 'participant.updated' && f.msg.participant.reconnecting), 'Ada saw no reconnecting');
+  assert.ok(!ada.received.some((f) => f.msg.type === 'participant.left'));
   await leave(ada, bob);
 });
 

@@ -274,10 +274,17 @@ export class Call {
     });
   }
 
-  /** Lets go of a socket that seems dead and continues on a new one. */
+  /**
+   * Continues on a new socket: the old one seems dead, or is tied to a
+   * network that went. It is not closed first (that would show us as
+   * reconnecting to the others): the server closes it when the `resume`
+   * takes over, else we do a little later.
+   */
   private abandonSocket(): void {
     if (this.phase !== 'joined' || this.reconnect.state !== 'up') return;
-    this.signal.drop();
+    const old = this.signal;
+    old.detach();
+    window.setTimeout(() => old.drop(), ATTEMPT_TIMEOUT_MS);
     this.reconnect.lost();
   }
 

@@ -255,10 +255,14 @@ export class Signal {
    * so a server that still hears it keeps the session for a `resume`.
    */
   drop(): void {
-    if (this.closed) return;
     this.closed = true;
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED && ws.readyState !== WebSocket.CLOSING) ws.close(3000, 'reconnecting');
+  }
+
+  /** Stops reporting messages and the close, but leaves the socket open: the server closes it when a `resume` takes over (4003). */
+  detach(): void {
+    this.closed = true;
   }
 
   get isClosed(): boolean {
