@@ -14,6 +14,7 @@ import { Logo, PeopleIcon } from './icons';
 import { LanguageSwitch } from './LanguageSwitch';
 import { NoticeArea, type Notices } from './Notices';
 import { PeoplePanel } from './PeoplePanel';
+import { ReconnectBanner } from './Reconnect';
 import { Settings } from './Settings';
 import { Tile, type TileProps } from './Tile';
 import { Toolbar } from './Toolbar';
@@ -53,7 +54,7 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-type Extra = (c: TileModel<MediaStreamTrack>) => Pick<TileProps, 'media' | 'verified'>;
+type Extra = (c: TileModel<MediaStreamTrack>) => Pick<TileProps, 'media' | 'verified' | 'reconnecting'>;
 
 function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: MediaStreamTrack | null; alone: boolean; extra: Extra }): JSX.Element {
   const [box, setBox] = useState<HTMLElement | null>(null);
@@ -110,7 +111,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
   const extra: Extra = (c) => {
     if (c.self) return { media: call.session.e2ee ? 'ok' : 'plain' };
     const p = state.others.find((o) => o.id === c.participant);
-    return p ? { media: call.session.peerMedia(p), verified: call.keys.isVerified(p) } : {};
+    return p ? { media: call.session.peerMedia(p), verified: call.keys.isVerified(p), reconnecting: p.reconnecting === true } : {};
   };
 
   useEffect(() => {
@@ -243,6 +244,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
       />
 
       <NoticeArea notices={notices} />
+      <ReconnectBanner call={call} />
 
       <div class="audio-sinks" aria-hidden="true">
         {audioTracks(state)

@@ -20,6 +20,8 @@ export interface TileProps {
   media?: PeerMedia;
   /** We compared the verification code with them. */
   verified?: boolean;
+  /** Their connection is lost for the moment and may come back. */
+  reconnecting?: boolean;
 }
 
 function blocked(media: PeerMedia | undefined, name: string): string | null {
@@ -29,13 +31,13 @@ function blocked(media: PeerMedia | undefined, name: string): string | null {
   return null;
 }
 
-export function Tile({ tile, localTrack, media, verified }: TileProps): JSX.Element {
+export function Tile({ tile, localTrack, media, verified, reconnecting }: TileProps): JSX.Element {
   const name = tile.self ? t('meeting.you', { name: tile.name }) : tile.name;
   const label = tile.kind === 'screen' ? t('meeting.screenOf', { name }) : name;
   const track = tile.self ? (localTrack ?? undefined) : tile.track;
   const why = tile.self ? null : blocked(media, tile.name);
   const showVideo = track !== undefined && tile.video && why === null;
-  const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '', why ? 'blocked' : '']
+  const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '', why ? 'blocked' : '', reconnecting ? 'reconnecting' : '']
     .filter(Boolean)
     .join(' ');
   return (
@@ -56,7 +58,11 @@ export function Tile({ tile, localTrack, media, verified }: TileProps): JSX.Elem
           </div>
         </div>
       )}
-      {why ? (
+      {reconnecting ? (
+        <p class="tile-state" role="status">
+          {t('meeting.reconnecting')}
+        </p>
+      ) : why ? (
         <p class={`tile-state${media === 'waiting' ? '' : ' bad'}`} role="status" title={media === 'failing' ? t('e2ee.cannotDecryptText', { name: tile.name }) : undefined}>
           {why}
         </p>
