@@ -3,6 +3,7 @@ package sfu
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -12,8 +13,10 @@ import (
 // BenchmarkFloor measures what forwarding one packet cannot avoid, to set
 // BenchmarkForward against: SRTP-decrypt it once (AES-128-GCM, the profile
 // the server prefers), then for each subscriber encrypt it with that
-// subscriber's key and send it over UDP on loopback. One op is one incoming
-// packet; ns/fwd-pkt is per forwarded packet, as in BenchmarkForward.
+// subscriber's key and send it from one UDP socket to that subscriber's
+// address on loopback. One op is one incoming
+// packet; ns/fwd-pkt and cpu-ns/fwd-pkt are per forwarded packet, as in
+// BenchmarkForward.
 func BenchmarkFloor(b *testing.B) {
 	for _, n := range []int{1, 5, 20} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
@@ -23,12 +26,18 @@ func BenchmarkFloor(b *testing.B) {
 				must(b, err)
 				return c
 			}
-			sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			must(b, err)
-			defer sink.Close()
-			conn, err := net.DialUDP("udp4", nil, sink.LocalAddr().(*net.UDPAddr))
+			// One unconnected socket sends to every subscriber, each at its
+			// own address, as the server does.
+			conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			must(b, err)
 			defer conn.Close()
+			sinks := make([]netip.AddrPort, n)
+			for i := range sinks {
+				sink, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+				must(b, err)
+				defer sink.Close()
+				sinks[i] = sink.LocalAddr().(*net.UDPAddr).AddrPort()
+			}
 
 			// What the publisher sent: encrypted 1100-byte video packets,
 			// made before the clock starts. Replay protection is off so
@@ -53,22 +62,24 @@ func BenchmarkFloor(b *testing.B) {
 			var h rtp.Header
 			b.SetBytes(1100)
 			b.ReportAllocs()
+			cpu := startThreadCPU()
 			for i := 0; b.Loop(); i++ {
 				dec, err = down.DecryptRTP(dec[:0], sent[i%len(sent)], &h)
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, c := range subs {
+				for j, c := range subs {
 					h.SSRC = 2
 					out, err = c.EncryptRTP(out[:0], dec, &h)
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := conn.Write(out); err != nil {
+					if _, err := conn.WriteToUDPAddrPort(out, sinks[j]); err != nil {
 						b.Fatal(err)
 					}
 				}
 			}
+			cpu.report(b, n)
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/fwd-pkt")
 		})
 	}
