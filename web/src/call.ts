@@ -12,7 +12,9 @@ import type { EngineStats } from './media/engine';
 import { LevelMeter, LocalMedia, SPEAKING_LEVEL } from './media/devices';
 import { frameSupport, type FrameSupport } from './media/framecrypto';
 import { SerialQueue } from './media/queue';
+import { startMeasuring } from './media/measure';
 import { MediaSession } from './media/session';
+import { ViewReporter } from './media/view';
 import {
   CLOSE_ERROR,
   CLOSE_REMOVED,
@@ -26,6 +28,7 @@ import {
 } from './protocol';
 import { initialState, nameOf, RoomStore } from './room';
 import { Signal, socketURL, type CloseInfo } from './signal';
+import { StageStore } from './stage';
 
 /**
  * connecting: socket open, `join` sent; password: the meeting wants a
@@ -129,6 +132,15 @@ export class Call {
   /** Group messages that arrived before we had the meeting key, by chat id. */
   private pending = new Map<number, { from: string; data: string }>();
   private phaseListeners = new Set<() => void>();
+  /** Dominant speaker, forwarded videos and connection figures (large meetings). */
+  readonly stage = new StageStore();
+  /** Tells the server which videos we show (`view`); the layout reports to it. */
+  readonly view = new ViewReporter((m) => {
+    if (this.phase !== 'joined') return false;
+    this.signal.send(m);
+    return true;
+  });
+  private stopMeasuring: (() => void) | null = null;
 
   constructor(private readonly opts: CallOptions) {
     const m = opts.media;
@@ -227,6 +239,7 @@ export class Call {
       this.setPhase('joined');
       if (waited) this.opts.notify({ key: 'lobby.admitted' });
       this.keys.update();
+      this.joinedStage();
     },
     'publish.answer': (msg) => this.session.engine?.handlePublishAnswer(msg.sdp),
     'subscribe.offer': (msg) => this.session.subscribeOffer(msg.sdp, msg.tracks),
@@ -257,6 +270,7 @@ export class Call {
       const name = nameOf(this.store.state, msg.id);
       this.keys.forget(msg.id);
       this.store.dispatch(msg);
+      this.stage.left(msg.id);
       this.session.peerLeft(msg.id);
       if (name !== undefined) this.opts.notify({ key: 'meeting.left', params: { name } });
       this.keys.update();
@@ -276,8 +290,23 @@ export class Call {
       const peer = this.store.state.others.find((p) => p.id === msg.from);
       if (peer && !this.session.handleRelay(peer, msg.data)) await this.keys.handleRelay(peer, msg.data);
     },
+    forwarded: (msg) => this.stage.forwarded(msg),
+    dominant: (msg) => this.stage.dominant(msg.id),
+    quality: (msg) => this.stage.quality(msg.participants),
     error: (msg) => this.handleError(msg),
   };
+
+  /** In the meeting (again): the server hears our view anew; our own connections are measured. */
+  private joinedStage(): void {
+    this.view.reset();
+    this.stopMeasuring ??= startMeasuring(
+      {
+        own: () => this.session.connections(),
+        direct: () => this.session.direct?.connection() ?? null,
+      },
+      (local, direct) => this.stage.measured(local, direct),
+    );
+  }
 
   private handleError(msg: ErrorMessage): void {
     console.warn('plausch: server error', msg.code, msg.message);
@@ -549,6 +578,8 @@ export class Call {
     const wasJoined = this.phase === 'joined';
     this.setPhase('ended');
     window.clearInterval(this.meterTimer);
+    this.stopMeasuring?.();
+    this.view.close();
     this.meter?.close();
     this.screen?.stop();
     this.screen = null;

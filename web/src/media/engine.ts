@@ -6,6 +6,7 @@
 import type { ClientMessage, PcName, PublishTrack, Source, SubscribeTrack } from '../protocol';
 import { preferVP8, type FrameCrypto } from './framecrypto';
 import { SerialQueue } from './queue';
+import { cameraInit, fitSingleLayer, screenInit, tuneScreen } from './simulcast';
 
 export interface EngineDeps {
   send(msg: ClientMessage): void;
@@ -104,7 +105,10 @@ export class Engine {
 
   /** A sending m-line, encrypted end to end when this browser can. */
   private addSender(pc: RTCPeerConnection, kind: 'audio' | 'video', track: MediaStreamTrack | null, source: Source): RTCRtpTransceiver {
-    const tr = pc.addTransceiver(kind, { direction: 'sendonly' });
+    // The camera as simulcast, a screen sharp and slow (media/simulcast.ts).
+    const init = source === 'camera' ? cameraInit() : source === 'screen' ? screenInit() : {};
+    const tr = pc.addTransceiver(kind, { direction: 'sendonly', ...init });
+    if (source === 'screen') void tuneScreen(tr.sender);
     if (kind === 'video') preferVP8(tr);
     this.frames?.encryptSender(tr.sender, kind);
     if (track) void tr.sender.replaceTrack(track).catch(() => undefined);
@@ -178,6 +182,7 @@ export class Engine {
       const sdp = await answered;
       if (this.closed) return;
       await pc.setRemoteDescription({ type: 'answer', sdp });
+      for (const [tr, source] of this.sources) if (source === 'camera') await fitSingleLayer(tr.sender);
     });
   }
 
@@ -254,6 +259,11 @@ export class Engine {
   async stats(out: EngineStats, addresses: Set<string>): Promise<void> {
     if (this.subscribe) await addStats(out, addresses, this.subscribe);
     if (this.publish) await addStats(out, addresses, this.publish);
+  }
+
+  /** The publish and subscribe connections that exist. */
+  connections(): RTCPeerConnection[] {
+    return [this.publish, this.subscribe].filter((pc): pc is RTCPeerConnection => pc !== null);
   }
 
   close(): void {

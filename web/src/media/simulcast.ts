@@ -1,0 +1,59 @@
+// How we send video to the server (docs/protocol.md, the paragraph after
+// `view`): the camera as simulcast, three encodings the server picks from
+// per subscriber; a shared screen as one sharp encoding at a low frame rate.
+// Only the server path: a direct call for two sends one camera layer.
+
+/** The camera's layers, smallest first: a quarter, half and the full size (1280x720 asked for). */
+export const CAMERA_LAYERS: readonly RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
+/** The full layer alone, for a server that answers without simulcast. */
+const SINGLE = { scaleResolutionDownBy: 1, maxBitrate: 1_500_000 };
+
+/** Text stays readable: full resolution, few frames. */
+export const SCREEN_ENCODING: RTCRtpEncodingParameters = { scaleResolutionDownBy: 1, maxFramerate: 5, maxBitrate: 2_000_000 };
+
+type Init = Pick<RTCRtpTransceiverInit, 'sendEncodings'>;
+
+export function cameraInit(): Init {
+  return { sendEncodings: CAMERA_LAYERS.map((e) => ({ ...e })) };
+}
+
+export function screenInit(): Init {
+  return { sendEncodings: [{ ...SCREEN_ENCODING }] };
+}
+
+type SendParams = RTCRtpSendParameters & { degradationPreference?: string };
+
+/** A screen keeps its resolution when bandwidth or CPU run short; frames go first. */
+export async function tuneScreen(sender: RTCRtpSender): Promise<void> {
+  try {
+    const p = sender.getParameters() as SendParams;
+    if (!p.encodings?.length) return;
+    p.degradationPreference = 'maintain-resolution';
+    await sender.setParameters(p);
+  } catch {
+    // Not every browser lets this be set; the encoding's own limits still hold.
+  }
+}
+
+/**
+ * After the answer: a server that did not take simulcast leaves the browser
+ * sending only the first encoding, the quarter-size one. Then that one
+ * becomes the full-size layer.
+ */
+export async function fitSingleLayer(sender: RTCRtpSender): Promise<boolean> {
+  try {
+    const p = sender.getParameters();
+    const e = p.encodings;
+    if (e?.length !== 1 || !e[0] || (e[0].scaleResolutionDownBy ?? 1) === 1) return false;
+    e[0] = { ...e[0], ...SINGLE };
+    await sender.setParameters(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
