@@ -320,6 +320,11 @@ export class Call {
       this.setPhase('password');
       return;
     }
+    if (code === 'unknown_type' && msg.message.includes('"view"')) {
+      // An older server: it forwards every video anyway.
+      this.view.disable();
+      return;
+    }
     this.lastError = code;
     if (code === 'e2ee_required' && this.session.e2ee) {
       // We asked to require it without being able to ourselves (the UI does not offer that).

@@ -65,6 +65,7 @@ export class ViewReporter {
   private timer: unknown = null;
   private sent: ViewMessage | null = null;
   private listeners = new Set<() => void>();
+  private off = false;
 
   /** `send` returns false when the message could not go out now (not in the meeting yet). */
   constructor(
@@ -120,12 +121,18 @@ export class ViewReporter {
     this.schedule();
   }
 
+  /** The server does not know `view` (an older one): send no more; it forwards everything anyway. */
+  disable(): void {
+    this.off = true;
+  }
+
   /** Sends now if something changed (the timer does this by itself). */
   flush(): void {
     if (this.timer !== null) {
       this.timers.clear(this.timer);
       this.timer = null;
     }
+    if (this.off) return;
     const m = this.current();
     if (sameView(m, this.sent)) return;
     if (this.send(m)) this.sent = m;
