@@ -6,7 +6,7 @@
 import type { ClientMessage, PcName, PublishTrack, Source, SubscribeTrack } from '../protocol';
 import { preferVP8, type FrameCrypto } from './framecrypto';
 import { SerialQueue } from './queue';
-import { cameraInit, fitSingleLayer, screenInit, tuneScreen } from './simulcast';
+import { cameraInit, dropUnusableSimulcast, fitSingleLayer, screenInit, tuneScreen } from './simulcast';
 
 export interface EngineDeps {
   send(msg: ClientMessage): void;
@@ -181,7 +181,7 @@ export class Engine {
       }
       const sdp = await answered;
       if (this.closed) return;
-      await pc.setRemoteDescription({ type: 'answer', sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: dropUnusableSimulcast(sdp) });
       for (const [tr, source] of this.sources) if (source === 'camera') await fitSingleLayer(tr.sender);
     });
   }

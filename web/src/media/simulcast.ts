@@ -57,3 +57,24 @@ export async function fitSingleLayer(sender: RTCRtpSender): Promise<boolean> {
     return false;
   }
 }
+
+const RID_EXTENSION = 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id';
+
+/**
+ * An answer that takes simulcast on an m-line without the RID header
+ * extension is refused by the browser as a whole (a server that does not do
+ * simulcast may answer so). Such m-lines lose their simulcast lines here, so
+ * the answer reads as "one layer" and the browser sends just that.
+ */
+export function dropUnusableSimulcast(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const [head, ...media] = sdp.split(`${eol}m=`);
+  const fixed = media.map((section) => {
+    const lines = section.split(eol);
+    const simulcast = lines.some((l) => l.startsWith('a=simulcast:'));
+    const rid = lines.some((l) => l.startsWith('a=extmap:') && l.includes(RID_EXTENSION));
+    if (!simulcast || rid) return section;
+    return lines.filter((l) => !l.startsWith('a=simulcast:') && !l.startsWith('a=rid:')).join(eol);
+  });
+  return [head, ...fixed].join(`${eol}m=`);
+}
