@@ -3,7 +3,9 @@ package sfu
 import (
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -11,16 +13,59 @@ import (
 )
 
 // DownTrack sends one Track to one subscriber. It implements
-// webrtc.TrackLocal so Pion negotiates it like any local track.
+// webrtc.TrackLocal so Pion negotiates it like any local track. The
+// subscriber sees one continuous stream whichever layer it forwards: layers
+// change only at keyframes, and sequence numbers, timestamps and VP8 picture
+// ids are rewritten so that they run on without a jump.
 type DownTrack struct {
 	track   *Track
 	sub     *Subscriber
 	binding atomic.Pointer[binding]
 	sender  *webrtc.RTPSender
-	// hdr is scratch space for write, which only the track's read loop
-	// calls; a local would escape through the writer interface and
-	// allocate once per packet.
-	hdr rtp.Header
+
+	sentBytes atomic.Uint64 // for the subscriber's receive rate
+	rate      rateSampler
+	layerNow  atomic.Int32 // layer being forwarded, -1 for none
+
+	mu      sync.Mutex
+	target  int // layer wanted, -1 paused
+	current int // layer being forwarded, -1 none (waiting for a keyframe)
+	started bool
+	// Offsets from the current layer's numbers to the subscriber's.
+	seqOff   uint16
+	tsOff    uint32
+	picOff   uint16
+	tl0Off   uint8
+	startSeq uint16 // first packet of the current segment, publisher's numbering
+	// The newest packet sent, subscriber's numbering.
+	lastSeq uint16
+	lastTs  uint32
+	lastPic uint16
+	lastTl0 uint8
+	lastAt  int64
+	hist    *[histSize]sent // video: what each sent sequence number was, for NACKs
+
+	// Scratch space, used under mu; locals would escape through the writer
+	// interface and allocate once per packet.
+	hdr     rtp.Header
+	ext     [2]rtp.Extension
+	payload [1500]byte
+	nackBuf []byte
+	nackPkt rtp.Packet
+}
+
+// histSize is how many sent packets a video DownTrack can map back to the
+// layer cache (a power of two, at least the cache's size).
+const histSize = 512
+
+type sent struct {
+	seq    uint16 // as sent
+	orig   uint16 // as the layer numbered it
+	layer  int8
+	valid  bool
+	tsOff  uint32
+	picOff uint16
+	tl0Off uint8
 }
 
 // binding is what negotiation decided for this subscriber: its SSRC, payload
@@ -33,13 +78,22 @@ type binding struct {
 
 var errNoCodec = errors.New("sfu: subscriber does not support the codec")
 
+func newDownTrack(t *Track, s *Subscriber) *DownTrack {
+	d := &DownTrack{track: t, sub: s, target: len(t.layers) - 1, current: -1}
+	d.layerNow.Store(-1)
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		d.hist = new([histSize]sent)
+	}
+	return d
+}
+
 // Bind implements webrtc.TrackLocal.
 func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, d.track.codec.MimeType) {
 			d.binding.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), stream: ctx.WriteStream()})
 			// A new subscriber needs a keyframe to show anything.
-			d.track.RequestKeyframe()
+			d.requestKeyframe()
 			return c, nil
 		}
 	}
@@ -65,29 +119,186 @@ func (d *DownTrack) StreamID() string { return d.track.publisher }
 // Kind implements webrtc.TrackLocal.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 
-// write sends pkt with this subscriber's SSRC and payload type and reports
-// whether it went out. Header
-// extensions are dropped: their ids were negotiated with the publisher, and
-// the subscriber's interceptors add their own.
-func (d *DownTrack) write(pkt *rtp.Packet) bool {
+// Track is the published track this sends.
+func (d *DownTrack) Track() *Track { return d.track }
+
+// Layer is the layer being forwarded now, -1 for none.
+func (d *DownTrack) Layer() int { return int(d.layerNow.Load()) }
+
+// SetLayer sets the layer to forward (clamped to the track's), or pauses
+// with -1. A change takes effect at the target layer's next keyframe, which
+// is requested at once.
+func (d *DownTrack) SetLayer(target int) {
+	target = min(target, len(d.track.layers)-1)
+	d.mu.Lock()
+	if d.target == target {
+		d.mu.Unlock()
+		return
+	}
+	d.target = target
+	if target < 0 {
+		d.current = -1
+		d.layerNow.Store(-1)
+	}
+	d.mu.Unlock()
+	if target >= 0 {
+		d.track.requestKeyframe(d.track.layers[target])
+	}
+}
+
+// restart makes the next packet start a new segment (after a pause of the
+// whole track), so the numbering runs on without a gap.
+func (d *DownTrack) restart() {
+	d.mu.Lock()
+	d.current = -1
+	d.layerNow.Store(-1)
+	d.mu.Unlock()
+}
+
+func (d *DownTrack) requestKeyframe() {
+	d.mu.Lock()
+	target := d.target
+	d.mu.Unlock()
+	if target >= 0 {
+		d.track.requestKeyframe(d.track.layers[target])
+	}
+}
+
+// write sends pkt, from layer info.layer, if this subscriber forwards that
+// layer, and reports whether it went out.
+func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64) bool {
 	b := d.binding.Load()
 	if b == nil {
 		return false
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// Checked under mu: a packet racing SetPaused(true) must not undo restart.
+	if d.target < 0 || d.track.paused.Load() {
+		return false
+	}
+	if info.layer != d.current {
+		if info.layer != d.target {
+			return false
+		}
+		if !info.keyframe {
+			if d.current < 0 {
+				// Nothing shows until the keyframe; ask (throttled).
+				d.track.requestKeyframe(d.track.layers[info.layer])
+			}
+			return false
+		}
+		d.startSegment(pkt, info, now)
+	} else if int16(pkt.SequenceNumber-d.startSeq) < 0 {
+		return false // from before the switch
+	}
+	if len(pkt.Payload) == 0 {
+		// Padding only (bandwidth probes): not forwarded. When in order,
+		// the next packet takes its number, so the subscriber sees no gap.
+		if pkt.SequenceNumber+d.seqOff == d.lastSeq+1 {
+			d.seqOff--
+		}
+		return false
+	}
+	seq := pkt.SequenceNumber + d.seqOff
+	if d.hist != nil {
+		d.hist[seq%histSize] = sent{seq: seq, orig: pkt.SequenceNumber, layer: int8(info.layer), valid: true,
+			tsOff: d.tsOff, picOff: d.picOff, tl0Off: d.tl0Off}
+	}
+	if !d.started || int16(seq-d.lastSeq) > 0 {
+		d.started = true
+		d.lastSeq, d.lastTs, d.lastAt = seq, pkt.Timestamp+d.tsOff, now
+		if info.isVP8 && info.vp8.picIdx >= 0 {
+			d.lastPic = info.vp8.picID(pkt.Payload) + d.picOff
+		}
+		if info.isVP8 && info.vp8.tl0Idx >= 0 {
+			d.lastTl0 = pkt.Payload[info.vp8.tl0Idx] + d.tl0Off
+		}
+	}
+	return d.send(b, pkt, info, seq, d.tsOff, d.picOff, d.tl0Off)
+}
+
+// startSegment makes pkt, the first packet of a keyframe on the target
+// layer, continue the numbering of what was sent before.
+func (d *DownTrack) startSegment(pkt *rtp.Packet, info *packetInfo, now int64) {
+	if d.started {
+		d.seqOff = d.lastSeq + 1 - pkt.SequenceNumber
+		gap := uint32((now - d.lastAt) * int64(d.track.codec.ClockRate) / int64(time.Second))
+		d.tsOff = d.lastTs + max(gap, 1) - pkt.Timestamp
+		if info.isVP8 && info.vp8.picIdx >= 0 {
+			d.picOff = d.lastPic + 1 - info.vp8.picID(pkt.Payload)
+		}
+		if info.isVP8 && info.vp8.tl0Idx >= 0 {
+			d.tl0Off = d.lastTl0 + 1 - pkt.Payload[info.vp8.tl0Idx]
+		}
+	}
+	d.current = info.layer
+	d.startSeq = pkt.SequenceNumber
+	d.layerNow.Store(int32(info.layer))
+}
+
+// send writes pkt renumbered for this subscriber. Header extensions are
+// dropped: their ids were negotiated with the publisher, and the
+// subscriber's interceptors add their own.
+func (d *DownTrack) send(b *binding, pkt *rtp.Packet, info *packetInfo, seq uint16, tsOff uint32, picOff uint16, tl0Off uint8) bool {
 	d.hdr = pkt.Header
 	d.hdr.SSRC = b.ssrc
 	d.hdr.PayloadType = b.pt
+	d.hdr.SequenceNumber = seq
+	d.hdr.Timestamp = pkt.Timestamp + tsOff
+	d.hdr.Padding, d.hdr.PaddingSize = false, 0
 	d.hdr.Extension = false
-	d.hdr.Extensions = nil
+	d.hdr.Extensions = d.ext[:0]
+	payload := pkt.Payload
+	if info.isVP8 && (picOff != 0 && info.vp8.picIdx >= 0 || tl0Off != 0 && info.vp8.tl0Idx >= 0) {
+		payload = d.payload[:copy(d.payload[:], payload)]
+		if info.vp8.picIdx >= 0 {
+			info.vp8.setPicID(payload, info.vp8.picID(payload)+picOff)
+		}
+		if info.vp8.tl0Idx >= 0 {
+			payload[info.vp8.tl0Idx] += tl0Off
+		}
+	}
 	// A write error means the subscriber is going away; it is removed elsewhere.
-	_, err := b.stream.WriteRTP(&d.hdr, pkt.Payload)
+	_, err := b.stream.WriteRTP(&d.hdr, payload)
+	if err == nil {
+		d.sentBytes.Add(uint64(len(payload) + 12))
+	}
 	return err == nil
 }
 
-// readRTCP passes the subscriber's keyframe requests to the publisher until
-// the sender stops. NACKs are answered by the NACK interceptor before this.
+// resend answers a NACK from the layer cache.
+func (d *DownTrack) resend(seqs []uint16) {
+	b := d.binding.Load()
+	if b == nil || d.hist == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, seq := range seqs {
+		s := d.hist[seq%histSize]
+		if !s.valid || s.seq != seq {
+			continue
+		}
+		l := d.track.layers[s.layer]
+		d.nackBuf = l.cache.get(s.orig, d.nackBuf[:0])
+		if d.nackBuf == nil || d.nackPkt.Unmarshal(d.nackBuf) != nil {
+			continue
+		}
+		info := packetInfo{layer: int(s.layer)}
+		if d.track.codec.MimeType == webrtc.MimeTypeVP8 {
+			info.vp8, info.isVP8 = parseVP8(d.nackPkt.Payload)
+		}
+		d.track.stats.Retransmitted.Add(1)
+		d.send(b, &d.nackPkt, &info, seq, s.tsOff, s.picOff, s.tl0Off)
+	}
+}
+
+// readRTCP handles the subscriber's feedback until the sender stops:
+// keyframe requests go to the publisher, NACKs are answered from the cache.
 func (d *DownTrack) readRTCP() {
 	buf := make([]byte, 1500)
+	var seqs []uint16
 	for {
 		n, _, err := d.sender.Read(buf)
 		if err != nil {
@@ -98,9 +309,17 @@ func (d *DownTrack) readRTCP() {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.track.RequestKeyframe()
+				d.requestKeyframe()
+			case *rtcp.TransportLayerNack:
+				seqs = seqs[:0]
+				for _, pair := range p.Nacks {
+					pair.Range(func(s uint16) bool { seqs = append(seqs, s); return true })
+				}
+				d.resend(seqs)
+			case *rtcp.ReceiverReport:
+				d.sub.observeReports(p.Reports)
 			}
 		}
 	}

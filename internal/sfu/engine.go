@@ -9,12 +9,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -37,46 +40,49 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// nackHistory is how many sent packets each subscriber keeps for
-// retransmission (a power of two).
-const nackHistory = 256
-
-// Engine creates peer connections that share one configuration.
+// Engine creates peer connections that share one configuration. Publishers
+// and subscribers differ in what they need: a publisher receives (simulcast,
+// NACK generation, congestion feedback for the browser's estimator), a
+// subscriber sends (retransmissions from the layer caches, its own bandwidth
+// estimate from the browser's feedback).
 type Engine struct {
-	api   *webrtc.API
-	mux   io.Closer
-	stats Stats
+	pubAPI *webrtc.API
+	subAPI *webrtc.API
+	mux    io.Closer
+	stats  Stats
+
+	// newSub serialises subscriber creation so that the estimator the
+	// congestion controller announces belongs to the connection being made.
+	newSub    sync.Mutex
+	estimator cc.BandwidthEstimator
 }
 
 // Stats counts RTP packets over the engine's life.
 type Stats struct {
-	Received  atomic.Uint64 // from publishers
-	Forwarded atomic.Uint64 // to subscribers
+	Received      atomic.Uint64 // from publishers
+	Forwarded     atomic.Uint64 // to subscribers
+	Retransmitted atomic.Uint64 // to subscribers, answering NACKs
 }
 
 // Stats returns the engine's packet counters.
 func (e *Engine) Stats() *Stats { return &e.stats }
 
-// NewEngine builds the WebRTC API for cfg. Close releases its UDP port.
+// initialBandwidth is each subscriber's bandwidth estimate before any
+// feedback: enough for a few small videos, so a start is quick but not
+// a flood.
+const initialBandwidth = 1_500_000
+
+// NewEngine builds the WebRTC APIs for cfg. Close releases its UDP port.
 func NewEngine(cfg Config) (*Engine, error) {
-	m := &webrtc.MediaEngine{}
-	if err := registerCodecs(m); err != nil {
+	e := &Engine{}
+	pm, pr, err := publisherMedia()
+	if err != nil {
 		return nil, err
 	}
-	ir := &interceptor.Registry{}
-	// Each subscriber's NACK responder keeps its own copy of recent packets;
-	// 256 video packets are several seconds, far more than a retransmission
-	// can still be useful for, at a quarter of Pion's default memory.
-	if err := webrtc.ConfigureNackWithOptions(m, ir, nil, nack.ResponderSize(nackHistory)); err != nil {
-		return nil, fmt.Errorf("nack interceptor: %w", err)
+	sm, sr, err := e.subscriberMedia()
+	if err != nil {
+		return nil, err
 	}
-	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
-		return nil, fmt.Errorf("rtcp reports: %w", err)
-	}
-	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
-		return nil, fmt.Errorf("twcc: %w", err)
-	}
-
 	se := webrtc.SettingEngine{}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -106,7 +112,6 @@ func NewEngine(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("public IPs %v: %w", cfg.PublicIPs, err)
 		}
 	}
-	e := &Engine{}
 	if cfg.UDPPort != 0 {
 		var opts []ice.UDPMuxFromPortOption
 		if cfg.LoopbackOnly {
@@ -121,8 +126,68 @@ func NewEngine(cfg Config) (*Engine, error) {
 		se.SetICEUDPMux(mux)
 		e.mux = mux
 	}
-	e.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	e.pubAPI = webrtc.NewAPI(webrtc.WithMediaEngine(pm), webrtc.WithInterceptorRegistry(pr), webrtc.WithSettingEngine(se))
+	e.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(sm), webrtc.WithInterceptorRegistry(sr), webrtc.WithSettingEngine(se))
 	return e, nil
+}
+
+// publisherMedia is what receiving needs: the simulcast header extensions,
+// NACKs for lost packets, receiver reports, and transport-wide feedback for
+// the browser's congestion control.
+func publisherMedia() (*webrtc.MediaEngine, *interceptor.Registry, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		return nil, nil, err
+	}
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI, sdp.SDESRepairRTPStreamIDURI} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, nil, fmt.Errorf("register %s: %w", uri, err)
+		}
+	}
+	ir := &interceptor.Registry{}
+	gen, err := nack.NewGeneratorInterceptor()
+	if err != nil {
+		return nil, nil, fmt.Errorf("nack generator: %w", err)
+	}
+	ir.Add(gen)
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, nil, fmt.Errorf("rtcp reports: %w", err)
+	}
+	if err := webrtc.ConfigureTWCCSender(m, ir); err != nil {
+		return nil, nil, fmt.Errorf("twcc: %w", err)
+	}
+	return m, ir, nil
+}
+
+// subscriberMedia is what sending needs: sender reports, transport-wide
+// sequence numbers, and a GCC estimator per connection fed by the browser's
+// feedback. NACKs are answered by the DownTracks from the shared layer
+// caches, not by a per-subscriber copy of every packet.
+func (e *Engine) subscriberMedia() (*webrtc.MediaEngine, *interceptor.Registry, error) {
+	m := &webrtc.MediaEngine{}
+	if err := registerCodecs(m); err != nil {
+		return nil, nil, err
+	}
+	ir := &interceptor.Registry{}
+	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		// No pacer: packets go out as they come, and the layer choice
+		// keeps the rate within the estimate.
+		return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(initialBandwidth), gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("congestion control: %w", err)
+	}
+	ccf.OnNewPeerConnection(func(_ string, est cc.BandwidthEstimator) { e.estimator = est })
+	// Interceptors added later wrap those added earlier: the transport-wide
+	// sequence number must be on a packet before the estimator sees it.
+	ir.Add(ccf)
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		return nil, nil, fmt.Errorf("twcc header extension: %w", err)
+	}
+	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
+		return nil, nil, fmt.Errorf("rtcp reports: %w", err)
+	}
+	return m, ir, nil
 }
 
 // Close releases the shared UDP port, if any.
@@ -133,11 +198,31 @@ func (e *Engine) Close() error {
 	return nil
 }
 
-func (e *Engine) newPeerConnection() (*webrtc.PeerConnection, error) {
-	return e.api.NewPeerConnection(webrtc.Configuration{
-		BundlePolicy:  webrtc.BundlePolicyMaxBundle,
-		RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
-	})
+var pcConfig = webrtc.Configuration{
+	BundlePolicy:  webrtc.BundlePolicyMaxBundle,
+	RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire,
+}
+
+func (e *Engine) newPublisherPC() (*webrtc.PeerConnection, error) {
+	return e.pubAPI.NewPeerConnection(pcConfig)
+}
+
+// newSubscriberPC returns a connection and its bandwidth estimator. The
+// interceptors are built inside NewPeerConnection, which is when the
+// congestion controller reports the estimator.
+func (e *Engine) newSubscriberPC() (*webrtc.PeerConnection, cc.BandwidthEstimator, error) {
+	e.newSub.Lock()
+	defer e.newSub.Unlock()
+	e.estimator = nil
+	pc, err := e.subAPI.NewPeerConnection(pcConfig)
+	if err != nil {
+		return nil, nil, err
+	}
+	if e.estimator == nil {
+		pc.Close()
+		return nil, nil, errors.New("sfu: no bandwidth estimator for the subscriber")
+	}
+	return pc, e.estimator, nil
 }
 
 var videoFeedback = []webrtc.RTCPFeedback{

@@ -12,7 +12,7 @@ import (
 // candidates returns the host candidates the engine puts in an offer.
 func candidates(t *testing.T, e *Engine) []string {
 	t.Helper()
-	pc, err := e.newPeerConnection()
+	pc, _, err := e.newSubscriberPC()
 	if err != nil {
 		t.Fatal(err)
 	}

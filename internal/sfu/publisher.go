@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/pion/ice/v4"
@@ -31,6 +32,7 @@ type Publisher struct {
 
 	mu      sync.Mutex
 	sources map[string]string // mid -> source, from the latest offer
+	tracks  map[*webrtc.RTPReceiver]*Track
 	seq     int
 	wg      sync.WaitGroup // track read loops
 	pending candidateQueue
@@ -38,11 +40,11 @@ type Publisher struct {
 
 // NewPublisher creates a publish peer connection.
 func (e *Engine) NewPublisher(params PublisherParams) (*Publisher, error) {
-	pc, err := e.newPeerConnection()
+	pc, err := e.newPublisherPC()
 	if err != nil {
 		return nil, fmt.Errorf("publisher peer connection: %w", err)
 	}
-	p := &Publisher{params: params, pc: pc, sources: map[string]string{}, stats: &e.stats}
+	p := &Publisher{params: params, pc: pc, sources: map[string]string{}, tracks: map[*webrtc.RTPReceiver]*Track{}, stats: &e.stats}
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(onFailedOnce(params.OnFailed))
 	return p, nil
@@ -86,7 +88,44 @@ func (p *Publisher) Close() error {
 	return err
 }
 
+// onTrack runs for each incoming stream: once for a plain track, once per
+// layer for simulcast (each with its rid). The first stream of an m-line
+// makes the Track; later layers join it.
 func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	t, known := p.tracks[receiver]
+	if known && t.ended() {
+		// The m-line was reused for a new track.
+		known = false
+	}
+	if !known {
+		t = p.newTrackLocked(remote, receiver)
+		if t == nil {
+			p.mu.Unlock()
+			return
+		}
+		p.tracks[receiver] = t
+	}
+	l := t.layerFor(remote.RID())
+	if l == nil || !t.start(l, remote) {
+		p.mu.Unlock()
+		return
+	}
+	p.wg.Add(1)
+	p.mu.Unlock()
+	if !known && p.params.OnTrack != nil {
+		p.params.OnTrack(t)
+	}
+	go func() {
+		defer p.wg.Done()
+		t.run(l, p.params.OnTrackEnded)
+	}()
+}
+
+// newTrackLocked makes the Track for an m-line, with one layer per rid the
+// offer announced; nil if the m-line was not announced as a source, which
+// also bounds how many tracks one participant can make the server carry.
+func (p *Publisher) newTrackLocked(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *Track {
 	mid := ""
 	for _, tr := range p.pc.GetTransceivers() {
 		if tr.Receiver() == receiver {
@@ -94,13 +133,9 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 			break
 		}
 	}
-	p.mu.Lock()
 	source, ok := p.sources[mid]
 	if !ok {
-		// Only announced tracks are forwarded, which also bounds how many
-		// tracks one participant can make the server carry.
-		p.mu.Unlock()
-		return
+		return nil
 	}
 	p.seq++
 	t := &Track{
@@ -109,24 +144,55 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 		source:    source,
 		kind:      remote.Kind(),
 		codec:     remote.Codec().RTPCodecCapability,
-		remote:    remote,
 		pc:        p.pc,
 		stats:     p.stats,
+	}
+	var rids []string
+	for _, r := range receiver.Tracks() {
+		rids = append(rids, r.RID())
+	}
+	for i, rid := range orderLayers(rids) {
+		l := &layer{index: i, rid: rid}
+		if t.kind == webrtc.RTPCodecTypeVideo {
+			l.cache = &packetCache{}
+		}
+		t.layers = append(t.layers, l)
 	}
 	for _, ext := range receiver.GetParameters().HeaderExtensions {
 		if ext.URI == AudioLevelURI {
 			t.levelExt = uint8(ext.ID)
 		}
 	}
-	p.wg.Add(1)
-	p.mu.Unlock()
-	if p.params.OnTrack != nil {
-		p.params.OnTrack(t)
+	return t
+}
+
+// layerRank orders the rids Plausch clients use: quarter, half, full size.
+var layerRank = map[string]int{"q": 0, "h": 1, "f": 2}
+
+// orderLayers puts rids smallest layer first: by Plausch's names when all
+// are known, else in the order of the offer (which browsers keep as given,
+// conventionally smallest first).
+func orderLayers(rids []string) []string {
+	if len(rids) == 0 {
+		return []string{""}
 	}
-	go func() {
-		defer p.wg.Done()
-		t.run(p.params.OnTrackEnded)
-	}()
+	for _, r := range rids {
+		if _, ok := layerRank[r]; !ok {
+			return rids
+		}
+	}
+	out := slices.Clone(rids)
+	slices.SortFunc(out, func(a, b string) int { return layerRank[a] - layerRank[b] })
+	return out
+}
+
+func (t *Track) layerFor(rid string) *layer {
+	for _, l := range t.layers {
+		if l.rid == rid {
+			return l
+		}
+	}
+	return nil
 }
 
 // onFailedOnce turns connection state changes into one call of f when the

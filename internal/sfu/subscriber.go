@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -30,6 +31,9 @@ type SubscriberParams struct {
 	SendOffer func(sdp string, tracks []OfferedTrack)
 	// OnFailed is called once if the media connection fails.
 	OnFailed func()
+	// OnForwarded is called when the videos sent, or their layers, change.
+	// It must not block.
+	OnForwarded func([]Forwarded)
 }
 
 // Subscriber is the peer connection on which one participant receives
@@ -37,6 +41,9 @@ type SubscriberParams struct {
 type Subscriber struct {
 	params SubscriberParams
 	pc     *webrtc.PeerConnection
+	bwe    cc.BandwidthEstimator
+	link   linkStats
+	wake   chan struct{} // the wants changed: allocate now
 
 	mu          sync.Mutex
 	downs       map[*Track]*DownTrack
@@ -49,16 +56,25 @@ type Subscriber struct {
 	closing     chan struct{}
 	pending     candidateQueue
 	wg          sync.WaitGroup
+	wants       []Want // nil: every video at its best layer
+	viewSet     bool
+	forwarded   []Forwarded
 }
 
 // NewSubscriber creates a subscribe peer connection.
 func (e *Engine) NewSubscriber(params SubscriberParams) (*Subscriber, error) {
-	pc, err := e.newPeerConnection()
+	pc, bwe, err := e.newSubscriberPC()
 	if err != nil {
 		return nil, fmt.Errorf("subscriber peer connection: %w", err)
 	}
-	s := &Subscriber{params: params, pc: pc, downs: map[*Track]*DownTrack{}, closing: make(chan struct{})}
+	s := &Subscriber{params: params, pc: pc, bwe: bwe, downs: map[*Track]*DownTrack{},
+		closing: make(chan struct{}), wake: make(chan struct{}, 1)}
 	pc.OnConnectionStateChange(onFailedOnce(params.OnFailed))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.allocateLoop()
+	}()
 	return s, nil
 }
 
@@ -73,7 +89,7 @@ func (s *Subscriber) AddTrack(t *Track) error {
 	if _, ok := s.downs[t]; ok {
 		return nil
 	}
-	d := &DownTrack{track: t, sub: s}
+	d := newDownTrack(t, s)
 	// Subscribing under s.mu orders this against the track's end, which
 	// calls removeDown and so waits for s.mu.
 	if !t.subscribe(d) {

@@ -16,27 +16,50 @@ import (
 const keyframeInterval = 300 * time.Millisecond
 
 // Track is one published track (an "up track"): it reads RTP from the
-// publisher and writes each packet to every subscriber's DownTrack.
+// publisher, one stream per simulcast layer, and writes each packet to every
+// subscriber's DownTrack, which picks the layer it forwards.
 type Track struct {
 	id        string
 	publisher string
 	source    string
 	kind      webrtc.RTPCodecType
 	codec     webrtc.RTPCodecCapability
-	remote    *webrtc.TrackRemote
 	pc        *webrtc.PeerConnection // the publisher's, for keyframe requests
 	levelExt  uint8                  // RFC 6464 extension id, 0 if not negotiated
 	stats     *Stats
+	layers    []*layer // smallest first; one for a track without simulcast
 
-	// downs is copy-on-write: the read loop loads it once per packet without
+	// downs is copy-on-write: the read loops load it once per packet without
 	// a lock; subscribe/unsubscribe replace it under mu.
-	downs  atomic.Pointer[[]*DownTrack]
-	mu     sync.Mutex
-	closed bool
+	downs   atomic.Pointer[[]*DownTrack]
+	mu      sync.Mutex
+	closed  bool
+	running int // layer read loops still running, under mu
 
-	paused          atomic.Bool  // not forwarded (muted by the room)
+	paused atomic.Bool  // not forwarded (muted by the room)
+	level  atomic.Int32 // smoothed audio level, 0 (silence) .. 127 (loud), <<8 fixed point
+}
+
+// layer is one simulcast encoding of a track (or its only one).
+type layer struct {
+	index  int
+	rid    string
+	remote atomic.Pointer[webrtc.TrackRemote] // nil until its first packet
+	cache  *packetCache                       // video only: NACKs are answered from here
+
+	width, height   atomic.Int32 // from the latest keyframe, 0 until one came
+	bitrate         atomic.Int64 // bits per second over the last second
+	lastPacket      atomic.Int64 // unix nanos
 	lastKeyframeReq atomic.Int64 // unix nanos
-	level           atomic.Int32 // smoothed audio level, 0 (silence) .. 127 (loud), <<8 fixed point
+	lossPermille    atomic.Int32 // packets lost on the way in, last second
+
+	// Only the layer's read loop touches these.
+	windowStart    int64
+	windowBytes    int64
+	windowPackets  int
+	windowExpected int
+	maxSeq         uint16
+	seqStarted     bool
 }
 
 // Source is "microphone", "camera", "screen" or "screen-audio".
@@ -45,32 +68,73 @@ func (t *Track) Source() string { return t.source }
 // Kind is audio or video.
 func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
 
+// Publisher is the label of the publisher that sends this track.
+func (t *Track) Publisher() string { return t.publisher }
+
+// Layers is the number of simulcast layers (1 without simulcast).
+func (t *Track) Layers() int { return len(t.layers) }
+
 // AudioLevel is the recent loudness, 0 (silence) to 127 (loudest), from the
 // RFC 6464 header extension; 0 for video or when the extension is missing.
 func (t *Track) AudioLevel() int { return int(t.level.Load() >> 8) }
+
+// Bitrate is what the publisher sends now, all layers together, in bits/s.
+func (t *Track) Bitrate() int64 {
+	var sum int64
+	for _, l := range t.layers {
+		sum += l.currentBitrate()
+	}
+	return sum
+}
 
 // SetPaused stops or resumes forwarding. The room pauses the tracks of a
 // muted participant, so muting holds whatever that participant's client
 // does. Resumed video starts with a keyframe.
 func (t *Track) SetPaused(paused bool) {
-	if t.paused.Swap(paused) && !paused {
+	was := t.paused.Swap(paused)
+	if paused && !was {
+		for _, d := range t.loadDowns() {
+			d.restart()
+		}
+	}
+	if was && !paused {
 		t.RequestKeyframe()
 	}
 }
 
-// RequestKeyframe asks the publisher for a keyframe, at most once per
-// keyframeInterval.
+// RequestKeyframe asks the publisher for a keyframe on every layer.
 func (t *Track) RequestKeyframe() {
+	for _, l := range t.layers {
+		t.requestKeyframe(l)
+	}
+}
+
+// requestKeyframe asks for a keyframe on one layer, at most once per
+// keyframeInterval.
+func (t *Track) requestKeyframe(l *layer) {
 	if t.kind != webrtc.RTPCodecTypeVideo {
 		return
 	}
+	remote := l.remote.Load()
+	if remote == nil {
+		return
+	}
 	now := time.Now().UnixNano()
-	last := t.lastKeyframeReq.Load()
-	if now-last < int64(keyframeInterval) || !t.lastKeyframeReq.CompareAndSwap(last, now) {
+	last := l.lastKeyframeReq.Load()
+	if now-last < int64(keyframeInterval) || !l.lastKeyframeReq.CompareAndSwap(last, now) {
 		return
 	}
 	// An error means the publisher is going away; its track ends by itself.
-	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(t.remote.SSRC())}})
+	_ = t.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}})
+}
+
+// currentBitrate is the layer's rate, or 0 if it has gone quiet (a browser
+// stops its top layers when its uplink or CPU is short).
+func (l *layer) currentBitrate() int64 {
+	if time.Now().UnixNano()-l.lastPacket.Load() > int64(time.Second) {
+		return 0
+	}
+	return l.bitrate.Load()
 }
 
 // subscribe adds d to the fan-out; false if the track has already ended.
@@ -107,28 +171,75 @@ func (t *Track) loadDowns() []*DownTrack {
 	return nil
 }
 
-// run forwards packets until the publisher's track ends, then removes the
-// track from every subscriber.
-func (t *Track) run(onEnd func(*Track)) {
-	defer t.end(onEnd)
+func (t *Track) ended() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+// start attaches a layer's incoming stream; false if the track has ended
+// (or that layer already runs), in which case the caller must not run it.
+func (t *Track) start(l *layer, remote *webrtc.TrackRemote) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || l.remote.Load() != nil {
+		return false
+	}
+	l.remote.Store(remote)
+	t.running++
+	return true
+}
+
+// run forwards one layer's packets until its stream ends. The track ends
+// with its last running layer.
+func (t *Track) run(l *layer, onEnd func(*Track)) {
+	defer t.layerDone(onEnd)
+	remote := l.remote.Load()
 	buf := make([]byte, 1500)
 	var pkt rtp.Packet
 	for {
-		n, _, err := t.remote.Read(buf)
+		n, _, err := remote.Read(buf)
 		if err != nil {
 			return
 		}
 		if pkt.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		t.forward(&pkt)
+		t.forward(l, &pkt, buf[:n], time.Now().UnixNano())
 	}
 }
 
+// packetInfo is what the read loop learns about a packet once, for all
+// subscribers.
+type packetInfo struct {
+	layer    int
+	keyframe bool // a subscriber may start (or switch to) this layer here
+	vp8      vp8Desc
+	isVP8    bool
+}
+
 // forward is the hot path: one packet to every subscriber, no allocation.
-func (t *Track) forward(pkt *rtp.Packet) {
+func (t *Track) forward(l *layer, pkt *rtp.Packet, raw []byte, now int64) {
 	t.stats.Received.Add(1)
-	if t.levelExt != 0 {
+	l.lastPacket.Store(now)
+	l.count(pkt.SequenceNumber, len(raw), now)
+	info := packetInfo{layer: l.index, keyframe: true}
+	if t.kind == webrtc.RTPCodecTypeVideo {
+		l.cache.put(pkt.SequenceNumber, raw)
+		info.keyframe = false
+		switch t.codec.MimeType {
+		case webrtc.MimeTypeVP8:
+			if d, ok := parseVP8(pkt.Payload); ok {
+				info.vp8, info.isVP8, info.keyframe = d, true, d.keyframe
+				if w, h, ok := vp8Size(pkt.Payload, d); ok {
+					l.width.Store(int32(w))
+					l.height.Store(int32(h))
+				}
+			}
+		default:
+			info.keyframe = h264Keyframe(pkt.Payload)
+		}
+	} else if t.levelExt != 0 {
 		t.observeLevel(pkt)
 	}
 	if t.paused.Load() {
@@ -136,12 +247,36 @@ func (t *Track) forward(pkt *rtp.Packet) {
 	}
 	var sent uint64
 	for _, d := range t.loadDowns() {
-		if d.write(pkt) {
+		if d.write(pkt, &info, now) {
 			sent++
 		}
 	}
 	if sent > 0 {
 		t.stats.Forwarded.Add(sent)
+	}
+}
+
+// count keeps the layer's rate and loss (from gaps in the sequence
+// numbers) over windows of a second.
+func (l *layer) count(seq uint16, size int, now int64) {
+	l.windowBytes += int64(size)
+	l.windowPackets++
+	switch diff := int16(seq - l.maxSeq); {
+	case !l.seqStarted:
+		l.seqStarted, l.maxSeq = true, seq
+		l.windowExpected++
+	case diff > 0:
+		l.windowExpected += int(diff)
+		l.maxSeq = seq
+	}
+	if d := now - l.windowStart; d >= int64(time.Second) {
+		l.bitrate.Store(l.windowBytes * 8 * int64(time.Second) / d)
+		lost := 0
+		if l.windowExpected > l.windowPackets {
+			lost = (l.windowExpected - l.windowPackets) * 1000 / l.windowExpected
+		}
+		l.lossPermille.Store(int32(lost))
+		l.windowStart, l.windowBytes, l.windowPackets, l.windowExpected = now, 0, 0, 0
 	}
 }
 
@@ -157,8 +292,13 @@ func (t *Track) observeLevel(pkt *rtp.Packet) {
 	t.level.Store(old + (loud-old)/15)
 }
 
-func (t *Track) end(onEnd func(*Track)) {
+func (t *Track) layerDone(onEnd func(*Track)) {
 	t.mu.Lock()
+	t.running--
+	if t.running > 0 || t.closed {
+		t.mu.Unlock()
+		return
+	}
 	t.closed = true
 	downs := t.loadDowns()
 	t.downs.Store(nil)

@@ -1,0 +1,110 @@
+package sfu
+
+import "time"
+
+// Want is one video a subscriber shows: the track and its size on the
+// subscriber's screen in device pixels (0 when not known: the best layer).
+type Want struct {
+	Track         *Track
+	Width, Height int
+}
+
+// Forwarded is a video a subscriber receives now, and which layer.
+type Forwarded struct {
+	Publisher, Source string
+	Layer             int
+	Width, Height     int // of that layer, 0 if no keyframe told yet
+}
+
+// allocItem is one video to place within the bandwidth: what each layer
+// costs now (0 for a layer that is not sent) and the highest one worth it.
+type allocItem struct {
+	rates   []int64
+	desired int
+}
+
+// allocate picks a layer for each item (-1: paused) within budget bits/s.
+// Items come most important first. Everyone first gets their smallest
+// layer while it fits (the most important always does, so there is always
+// something to see), then the most important are raised towards what their
+// size wants, as far as the budget goes.
+func allocate(budget int64, items []allocItem) []int {
+	out := make([]int, len(items))
+	for i, it := range items {
+		out[i] = -1
+		low := lowestLayer(it.rates)
+		if low < 0 || it.desired < 0 {
+			continue
+		}
+		if r := it.rates[low]; r <= budget || i == 0 {
+			out[i] = low
+			budget -= r
+		}
+	}
+	for i, it := range items {
+		if out[i] < 0 {
+			continue
+		}
+		for l := min(it.desired, len(it.rates)-1); l > out[i]; l-- {
+			extra := it.rates[l] - it.rates[out[i]]
+			if it.rates[l] > 0 && extra <= budget {
+				budget -= extra
+				out[i] = l
+				break
+			}
+		}
+	}
+	return out
+}
+
+func lowestLayer(rates []int64) int {
+	for i, r := range rates {
+		if r > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// assumedRate stands in for a layer that has just started and has no
+// measured rate yet: a quarter, half and full size of a typical camera.
+func assumedRate(layer, layers int) int64 {
+	return []int64{150_000, 500_000, 1_500_000}[min(3-layers+layer, 2)]
+}
+
+// layerRates is what each of t's layers costs now; 0 for a layer the
+// publisher does not send.
+func layerRates(t *Track, now int64) []int64 {
+	rates := make([]int64, len(t.layers))
+	for i, l := range t.layers {
+		if l.remote.Load() == nil || now-l.lastPacket.Load() > int64(time.Second) {
+			continue
+		}
+		rates[i] = l.bitrate.Load()
+		if rates[i] <= 0 {
+			rates[i] = assumedRate(i, len(t.layers))
+		}
+	}
+	return rates
+}
+
+// desiredLayer is the smallest layer at least (nearly) as tall as the
+// video shows; the largest when the size is not known or none is tall
+// enough.
+func desiredLayer(t *Track, height int) int {
+	top := len(t.layers) - 1
+	if height <= 0 {
+		return top
+	}
+	for i, l := range t.layers {
+		h := int(l.height.Load())
+		if h == 0 {
+			// No keyframe seen yet: assume halving sizes below 720p.
+			h = 720 >> (top - i)
+		}
+		if h*10 >= height*9 {
+			return i
+		}
+	}
+	return top
+}
