@@ -204,6 +204,42 @@ test('the camera goes out as three simulcast layers, end-to-end encrypted, and t
   }
 });
 
+test('a shared screen: one sharp encoding at a low frame rate; the others switch to speaker view by themselves and back', async () => {
+  needJoined();
+  const grace = people.Grace.page;
+  const ada = people.Ada.page;
+  await ada.getByRole('button', { name: 'Speaker view' }).waitFor();
+  await grace.getByRole('button', { name: 'Share screen' }).click();
+  await fig(ada, 'Screen of Grace').waitFor({ timeout: 15000 });
+  await waitForVideo(ada, 'Screen of Grace');
+  // Speaker view came by itself, with the screen large.
+  await ada.getByRole('button', { name: 'Tile view' }).waitFor();
+  await ada.getByRole('group', { name: 'Shown large' }).getByRole('figure', { name: 'Screen of Grace' }).waitFor();
+  await ada.waitForTimeout(2500);
+  const sent = await grace.evaluate(async () => {
+    for (const pc of window.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const sender = pc.getSenders().find((s) => s.track?.kind === 'video' && s.track.contentHint === 'detail');
+      if (!sender) continue;
+      const p = sender.getParameters();
+      const out = (await sender.getStats()).values().find((r) => r.type === 'outbound-rtp');
+      return { encodings: p.encodings.length, degradation: p.degradationPreference ?? null, maxFramerate: p.encodings[0].maxFramerate, width: out?.frameWidth, captured: sender.track.getSettings().width, fps: out?.framesPerSecond };
+    }
+    return null;
+  });
+  console.log(`Grace's screen: ${JSON.stringify(sent)}`);
+  assert.ok(sent, 'a screen sender with contentHint "detail"');
+  assert.equal(sent.encodings, 1);
+  assert.equal(sent.maxFramerate, 5);
+  assert.equal(sent.width, sent.captured, 'full resolution');
+  assert.ok(!sent.fps || sent.fps <= 7, `a low frame rate: ${sent.fps}`);
+  if (sent.degradation !== null) assert.equal(sent.degradation, 'maintain-resolution');
+
+  await grace.getByRole('button', { name: 'Stop screen sharing' }).click();
+  await fig(ada, 'Screen of Grace').waitFor({ state: 'detached', timeout: 15000 });
+  await ada.getByRole('button', { name: 'Speaker view' }).waitFor();
+});
+
 test('view lists exactly the videos on screen with their size; a hidden tab sends an empty list', async () => {
   needJoined();
   const ada = people.Ada;
