@@ -29,7 +29,7 @@ export function QualityIndicator(props: { figures: QualityFigures; name: string;
   // Placed below the bars, or above when there is no room; always inside the window.
   useLayoutEffect(() => {
     if (!open) {
-      setPos(null);
+      if (pos) setPos(null);
       return;
     }
     const b = button.current?.getBoundingClientRect();
