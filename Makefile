@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/signal/
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./internal/names/
 	$(GO) test -run '^$$' -fuzz FuzzHandleOffer -fuzztime $(FUZZTIME) ./internal/sfu/
+	$(GO) test -run '^$$' -fuzz FuzzParseVP8 -fuzztime $(FUZZTIME) ./internal/sfu/
 
 # 20 participants joining and leaving for PLAUSCH_SOAK (10m); goroutines and
 # memory must return to their baseline. Not part of make test.
@@ -61,10 +62,13 @@ fuzz-ci:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 200000x ./internal/signal/
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 200000x ./internal/names/
 	$(GO) test -run '^$$' -fuzz FuzzHandleOffer -fuzztime 1500x ./internal/sfu/
+	$(GO) test -run '^$$' -fuzz FuzzParseVP8 -fuzztime 200000x ./internal/sfu/
 
 # The bundled sample media (committed; this documents how it was made).
 sample-media:
-	ffmpeg -y -f lavfi -i testsrc=size=320x180:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 30 -b:v 150k internal/sample/video.ivf
+	ffmpeg -y -f lavfi -i testsrc=size=320x180:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 15 -b:v 120k internal/sample/video-q.ivf
+	ffmpeg -y -f lavfi -i testsrc=size=640x360:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 15 -b:v 300k internal/sample/video-h.ivf
+	ffmpeg -y -f lavfi -i testsrc=size=1280x720:rate=15 -t 4 -c:v libvpx -deadline realtime -cpu-used 8 -g 15 -b:v 700k internal/sample/video-f.ivf
 	ffmpeg -y -f lavfi -i sine=frequency=440:sample_rate=48000 -t 4 -c:a libopus -page_duration 20000 -b:a 24k internal/sample/audio.ogg
 
 clean:

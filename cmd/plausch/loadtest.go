@@ -21,8 +21,8 @@ func loadtestCmd(args []string, stdout io.Writer) int {
 		fmt.Fprint(fs.Output(), "Usage: plausch loadtest --url URL [flags]\n\n"+
 			"Starts synthetic participants (Pion, bundled VP8 and Opus, paced in real time) in one or\n"+
 			"more meetings, measures what they receive for --duration, and reports streams, bitrate,\n"+
-			"loss, freezes (gaps over 500 ms), join times and, with --server-pid on the\n"+
-			"same machine, the server's CPU and memory.\n\n")
+			"loss, freezes (gaps over 500 ms), join times, the round trip the server measures and,\n"+
+			"with --server-pid on the same machine, the server's CPU and memory.\n\n")
 		fs.PrintDefaults()
 	}
 	var cfg loadtest.Config
@@ -32,6 +32,9 @@ func loadtestCmd(args []string, stdout io.Writer) int {
 	fs.IntVar(&cfg.Subscribers, "subscribers", 0, "participants per meeting who only receive")
 	fs.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long to measure once everyone has joined")
 	fs.DurationVar(&cfg.RampUp, "ramp-up", 100*time.Millisecond, "pause between two joins")
+	fs.BoolVar(&cfg.Simulcast, "simulcast", true, "send cameras as three layers (320x180, 640x360, 1280x720), as browsers do")
+	fs.IntVar(&cfg.Tiles, "tiles", 9, "videos each participant shows, in a grid on a 1280x720 window (0: every video, full size)")
+	fs.BoolVar(&cfg.AudioOnly, "audio-only", false, "publish microphones only")
 	fs.BoolVar(&cfg.Loopback, "ice-loopback", false, "use only loopback media addresses (tests, a server on this machine)")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "PID of the server on this machine, to measure its CPU and memory")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file (- for standard output)")
@@ -86,6 +89,7 @@ func printReport(w io.Writer, r *loadtest.Report) {
 		{"video freezes (>500 ms)", fmt.Sprintf("%d (longest gap %.0f ms)", r.VideoFreezes, r.MaxGapMs)},
 		{"join time median / max", fmt.Sprintf("%.0f / %.0f ms", r.JoinMsMedian, r.JoinMsMax)},
 		{"join to first media, max", fmt.Sprintf("%.0f ms", r.FirstMediaMsMax)},
+		{"round trip median / max", fmt.Sprintf("%.1f / %.1f ms", r.RTTMsMedian, r.RTTMsMax)},
 	}
 	if r.ServerRSSMiB > 0 {
 		rows = append(rows,

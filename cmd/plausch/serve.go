@@ -32,6 +32,7 @@ func serve(args []string) int {
 	iceServers := fs.String("ice-servers", env("PLAUSCH_ICE_SERVERS", ""), "comma-separated STUN/TURN URLs your own infrastructure provides to browsers; none by default [PLAUSCH_ICE_SERVERS]")
 	maxMeetings := fs.Int("max-meetings", envInt("PLAUSCH_MAX_MEETINGS", 1000), "meetings at once on this server; 0 means no limit [PLAUSCH_MAX_MEETINGS]")
 	maxParticipants := fs.Int("max-participants", envInt("PLAUSCH_MAX_PARTICIPANTS", 100), "participants per meeting; 0 means no limit [PLAUSCH_MAX_PARTICIPANTS]")
+	audioLastN := fs.Int("audio-last-n", envInt("PLAUSCH_AUDIO_LAST_N", 0), "forward only the microphones of the N who spoke last, for very large meetings; 0 forwards everyone's [PLAUSCH_AUDIO_LAST_N]")
 	drain := fs.Duration("drain-timeout", envDuration("PLAUSCH_DRAIN_TIMEOUT", 30*time.Second), "on SIGTERM or SIGINT, how long running meetings may go on before connections close (a second SIGINT stops at once) [PLAUSCH_DRAIN_TIMEOUT]")
 	withMetrics := fs.Bool("metrics", envBool("PLAUSCH_METRICS"), "serve Prometheus metrics (packet counters, meetings, participants; nothing personal) at /metrics [PLAUSCH_METRICS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
@@ -51,7 +52,7 @@ func serve(args []string) int {
 	cfg := server.Config{
 		Addr:    *addr,
 		Media:   sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
-		Rooms:   room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants},
+		Rooms:   room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants, AudioLastN: *audioLastN},
 		Log:     log,
 		Metrics: *withMetrics,
 	}

@@ -38,6 +38,12 @@ type Options struct {
 	InspectKeyframes bool
 	// Loopback limits ICE to 127.0.0.1/::1 (tests must not leave the host).
 	Loopback bool
+	// Simulcast sends the camera as three layers (rids q, h, f), as the
+	// browser client does.
+	Simulcast bool
+	// Receive, if set, sees every incoming RTP packet before anything else
+	// in the client does (e.g. to model a constrained downlink).
+	Receive interceptor.Factory
 }
 
 // Client is one participant connected to a server.
@@ -57,6 +63,7 @@ type Client struct {
 	baseURL    string
 	loudness   atomic.Int32                      // -dBov sent in the audio level extension
 	senders    map[string]*webrtc.RTPTransceiver // source -> transceiver
+	pacers     map[string][]*pacer               // source -> its encodings' senders
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every state change
@@ -80,6 +87,9 @@ type State struct {
 	Draining     int              // seconds the server announced before shutting down
 	Participants map[string]signal.Participant
 	Speaking     []string
+	Dominant     string                               // the dominant speaker
+	Forwarded    []signal.ForwardedVideo              // videos the server sends now
+	Quality      map[string]signal.ParticipantQuality // latest figures, by participant
 	Errors       []signal.ErrorMessage
 	Received     map[Key]*TrackStats
 	Offers       int
@@ -100,6 +110,19 @@ type TrackStats struct {
 	BadFrames int // frames whose bytes match nothing that was sent
 	Ended     bool
 	Keyframes []Keyframe // VP8 keyframes received, the first maxKeyframes (with InspectKeyframes)
+
+	// Simulcast: which sample layer the latest frame came from (-1 before
+	// the first), how often that changed, and how many of those changes did
+	// not begin with a keyframe (which a correct server never does).
+	Layer                  int
+	LayerSwitches          int
+	SwitchesNotAtKeyframes int
+	CutAtSwitch            int  // old-layer frames cut short by a switch
+	pendingBad             bool // the latest frame matched nothing; judged by the next
+	// PictureIDJumps counts frames whose VP8 picture id does not follow
+	// the previous frame's.
+	PictureIDJumps int
+	lastPicID      int
 
 	// For load figures.
 	Lost          int           // packets missing from the sequence
@@ -149,7 +172,7 @@ const maxKeyframes = 64
 // Dial connects to the server at baseURL (http://host:port), joins room and
 // waits for the server's "joined".
 func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, error) {
-	api, err := newAPI(opts.Loopback)
+	api, err := newAPI(opts.Loopback, opts.Receive)
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +184,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 		ws: ws, api: api, opts: opts, baseURL: baseURL,
 		pubAnswers: make(chan string, 1),
 		senders:    map[string]*webrtc.RTPTransceiver{},
+		pacers:     map[string][]*pacer{},
 		changed:    make(chan struct{}),
 		state: State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{},
 			Knocks: map[string]string{}},
@@ -217,15 +241,25 @@ func dialWS(ctx context.Context, baseURL string) (*websocket.Conn, error) {
 	return ws, nil
 }
 
-func newAPI(loopback bool) (*webrtc.API, error) {
+func newAPI(loopback bool, receive interceptor.Factory) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
+	}
+	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI} {
+		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	if receive != nil {
+		// Added first, it is nearest the network: what it drops, the NACK
+		// and congestion feedback see as lost.
+		ir.Add(receive)
+	}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, err
 	}
@@ -397,6 +431,7 @@ type serverMsg struct {
 	Participants []signal.Participant     `json:"participants"`
 	Participant  signal.Participant       `json:"participant"`
 	IDs          []string                 `json:"ids"`
+	Videos       []signal.ForwardedVideo  `json:"videos"`
 	Code         signal.Code              `json:"code"`
 	Message      string                   `json:"message"`
 }
@@ -455,6 +490,22 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 		c.update(func(s *State) { delete(s.Participants, m.ID) })
 	case "speaking":
 		c.update(func(s *State) { s.Speaking = m.IDs })
+	case "dominant":
+		c.update(func(s *State) { s.Dominant = m.ID })
+	case "forwarded":
+		c.update(func(s *State) { s.Forwarded = m.Videos })
+	case "quality":
+		// Its participants are not those of joined: decoded on their own.
+		var q signal.Quality
+		if err := json.Unmarshal(data, &q); err != nil {
+			return fmt.Errorf("bad quality message: %w", err)
+		}
+		c.update(func(s *State) {
+			s.Quality = make(map[string]signal.ParticipantQuality, len(q.Participants))
+			for _, p := range q.Participants {
+				s.Quality[p.ID] = p
+			}
+		})
 	case "error":
 		e := signal.ErrorMessage{Code: m.Code, Message: m.Message, RetryAfter: m.RetryAfter}
 		c.update(func(s *State) { s.Errors = append(s.Errors, e) })

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -49,6 +51,10 @@ func (c *Client) Unpublish(ctx context.Context, source string) error {
 		return fmt.Errorf("%s is not published", source)
 	}
 	delete(c.senders, source)
+	for _, p := range c.pacers[source] {
+		close(p.stop)
+	}
+	delete(c.pacers, source)
 	if err := c.pub.RemoveTrack(tr.Sender()); err != nil {
 		return err
 	}
@@ -65,75 +71,163 @@ const (
 // microphone track announces in its RFC 6464 header extension.
 func (c *Client) SetLoudness(dBov int) { c.loudness.Store(int32(dBov)) }
 
+// encoding is one stream of a published source: the whole source, or one
+// simulcast layer of the camera.
+type encoding struct {
+	rid    string
+	frames []sample.Frame
+}
+
 func (c *Client) addSource(src string) error {
-	frames, err := sample.Video()
-	mime, clock, payloader := webrtc.MimeTypeVP8, uint32(90000), rtp.Payloader(&codecs.VP8Payloader{EnablePictureID: true})
-	if src == signal.SourceMicrophone {
-		frames, err = sample.Audio()
-		mime, clock, payloader = webrtc.MimeTypeOpus, 48000, &codecs.OpusPayloader{}
+	mime, clock := webrtc.MimeTypeVP8, uint32(90000)
+	var encs []encoding
+	switch {
+	case src == signal.SourceMicrophone:
+		mime, clock = webrtc.MimeTypeOpus, 48000
+		frames, err := sample.Audio()
+		if err != nil {
+			return err
+		}
+		encs = []encoding{{frames: frames}}
+	case src == signal.SourceCamera && c.opts.Simulcast:
+		for _, rid := range sample.Layers {
+			frames, err := sample.VideoLayer(rid)
+			if err != nil {
+				return err
+			}
+			encs = append(encs, encoding{rid: rid, frames: frames})
+		}
+	default:
+		frames, err := sample.Video()
+		if err != nil {
+			return err
+		}
+		encs = []encoding{{frames: frames}}
 	}
-	if err != nil {
-		return err
-	}
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: mime, ClockRate: clock}, src, c.ID)
-	if err != nil {
-		return err
-	}
-	tr, err := c.pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
-	if err != nil {
-		return err
+	var tr *webrtc.RTPTransceiver
+	var pacers []*pacer
+	for i, enc := range encs {
+		var opts []func(*webrtc.TrackLocalStaticRTP)
+		if enc.rid != "" {
+			opts = append(opts, webrtc.WithRTPStreamID(enc.rid))
+		}
+		track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: mime, ClockRate: clock}, src, c.ID, opts...)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			tr, err = c.pub.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		} else {
+			err = tr.Sender().AddEncoding(track)
+		}
+		if err != nil {
+			return err
+		}
+		var payloader rtp.Payloader = &codecs.VP8Payloader{EnablePictureID: true}
+		if mime == webrtc.MimeTypeOpus {
+			payloader = &codecs.OpusPayloader{}
+		}
+		p := rtp.NewPacketizer(1200, 0, 0, payloader, rtp.NewRandomSequencer(), clock)
+		pace := &pacer{c: c, tr: tr, sender: tr.Sender(), rid: enc.rid, track: track, p: p, clock: clock, frames: enc.frames, stop: make(chan struct{})}
+		pacers = append(pacers, pace)
+		c.wg.Add(2)
+		go func() { defer c.wg.Done(); pace.readRTCP(enc.rid) }()
+		go func() { defer c.wg.Done(); pace.run() }()
 	}
 	c.senders[src] = tr
-	stop := make(chan struct{})
-	p := rtp.NewPacketizer(1200, 0, 0, payloader, rtp.NewRandomSequencer(), clock)
-	c.wg.Add(2)
-	go func() { defer c.wg.Done(); drainRTCP(tr.Sender()); close(stop) }()
-	go func() { defer c.wg.Done(); c.pace(tr.Sender(), track, p, clock, frames, stop) }()
+	c.pacers[src] = pacers
 	return nil
 }
 
-// pace packetizes and writes frames in a loop at their real duration.
-func (c *Client) pace(sender *webrtc.RTPSender, track *webrtc.TrackLocalStaticRTP, p rtp.Packetizer, clock uint32,
-	frames []sample.Frame, stop <-chan struct{}) {
-	t := time.NewTicker(frames[0].Duration)
-	defer t.Stop()
-	for i := 0; ; i = (i + 1) % len(frames) {
-		select {
-		case <-c.ctx.Done():
+// pacer sends one encoding's frames in a loop at their real duration.
+type pacer struct {
+	c        *Client
+	tr       *webrtc.RTPTransceiver
+	sender   *webrtc.RTPSender
+	rid      string
+	track    *webrtc.TrackLocalStaticRTP
+	p        rtp.Packetizer
+	clock    uint32
+	frames   []sample.Frame
+	stop     chan struct{}
+	keyframe atomic.Bool // the receiver asked for one
+}
+
+// readRTCP notes keyframe requests until the sender stops.
+func (s *pacer) readRTCP(rid string) {
+	buf := make([]byte, 1500)
+	for {
+		var n int
+		var err error
+		if rid == "" {
+			n, _, err = s.sender.Read(buf)
+		} else {
+			n, _, err = s.sender.ReadSimulcast(buf, rid)
+		}
+		if err != nil {
+			// Pion ends a simulcast layer's RTCP at once; its keyframe
+			// requests are then not seen, and the recording's own
+			// keyframes (one a second) have to do.
 			return
-		case <-stop:
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.keyframe.Store(true)
+			}
+		}
+	}
+}
+
+func (s *pacer) run() {
+	t := time.NewTicker(s.frames[0].Duration)
+	defer t.Stop()
+	for i := 0; ; i = (i + 1) % len(s.frames) {
+		select {
+		case <-s.c.ctx.Done():
+			return
+		case <-s.stop:
 			return
 		case <-t.C:
 		}
-		levelExt := audioLevelID(sender)
-		for _, pkt := range p.Packetize(frames[i].Data, uint32(frames[i].Duration.Seconds()*float64(clock))) {
-			if levelExt != 0 {
-				_ = pkt.Header.SetExtension(levelExt, []byte{0x80 | byte(c.loudness.Load()&0x7f)})
+		if s.keyframe.Swap(false) {
+			// A recorded stream cannot make a new keyframe; going back to
+			// the one that began this group of pictures is as good.
+			for i > 0 && !isVP8Keyframe(s.frames[i].Data) {
+				i--
 			}
-			if err := track.WriteRTP(pkt); err != nil {
+		}
+		levelExt := extensionID(s.sender, sdp.AudioLevelURI)
+		midExt, ridExt := extensionID(s.sender, sdp.SDESMidURI), extensionID(s.sender, sdp.SDESRTPStreamIDURI)
+		for _, pkt := range s.p.Packetize(s.frames[i].Data, uint32(s.frames[i].Duration.Seconds()*float64(s.clock))) {
+			if levelExt != 0 {
+				_ = pkt.Header.SetExtension(levelExt, []byte{0x80 | byte(s.c.loudness.Load()&0x7f)})
+			}
+			if s.rid != "" && midExt != 0 && ridExt != 0 {
+				// Pion does not add these itself; the server knows a
+				// layer by them (RFC 8852).
+				_ = pkt.Header.SetExtension(midExt, []byte(s.tr.Mid()))
+				_ = pkt.Header.SetExtension(ridExt, []byte(s.rid))
+			}
+			if err := s.track.WriteRTP(pkt); err != nil {
 				return
 			}
 		}
 	}
 }
 
-// audioLevelID is the negotiated id of the audio level extension, or 0.
-func audioLevelID(s *webrtc.RTPSender) uint8 {
+// extensionID is the negotiated id of the header extension uri, or 0.
+func extensionID(s *webrtc.RTPSender, uri string) uint8 {
 	for _, e := range s.GetParameters().HeaderExtensions {
-		if e.URI == sdp.AudioLevelURI {
+		if e.URI == uri {
 			return uint8(e.ID)
 		}
 	}
 	return 0
-}
-
-func drainRTCP(s *webrtc.RTPSender) {
-	buf := make([]byte, 1500)
-	for {
-		if _, _, err := s.Read(buf); err != nil {
-			return
-		}
-	}
 }
 
 // RestartICE restarts ICE on both connections, as after a network change:
@@ -169,7 +263,7 @@ func (c *Client) offerPublishWith(ctx context.Context, opts *webrtc.OfferOptions
 	for src, tr := range c.senders {
 		tracks = append(tracks, signal.PublishedTrack{Mid: tr.Mid(), Source: src})
 	}
-	if err := c.Send(map[string]any{"type": "publish.offer", "sdp": c.pub.LocalDescription().SDP, "tracks": tracks}); err != nil {
+	if err := c.Send(map[string]any{"type": "publish.offer", "sdp": withoutSimulcastSSRCs(c.pub.LocalDescription().SDP), "tracks": tracks}); err != nil {
 		return err
 	}
 	select {
@@ -180,6 +274,27 @@ func (c *Client) offerPublishWith(ctx context.Context, opts *webrtc.OfferOptions
 	case <-c.ctx.Done():
 		return errors.New("connection closed before publish.answer")
 	}
+}
+
+// withoutSimulcastSSRCs drops the a=ssrc lines of simulcast m-sections, as
+// browsers send them: the layers are known by rid alone. (Pion, receiving
+// both, waits for the rids and never reads the declared SSRCs.)
+func withoutSimulcastSSRCs(sdp string) string {
+	sections := strings.SplitAfter(sdp, "\r\nm=")
+	for i, sec := range sections {
+		if !strings.Contains(sec, "a=simulcast:") {
+			continue
+		}
+		lines := strings.SplitAfter(sec, "\r\n")
+		kept := lines[:0]
+		for _, l := range lines {
+			if !strings.HasPrefix(l, "a=ssrc") {
+				kept = append(kept, l)
+			}
+		}
+		sections[i] = strings.Join(kept, "")
+	}
+	return strings.Join(sections, "")
 }
 
 // answerSubscribe runs on the read loop, so offers are handled in order.
@@ -230,13 +345,25 @@ func (c *Client) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 		}
 	}
 	key := Key{Participant: info.Participant, Source: info.Source}
-	stats := &TrackStats{Kind: remote.Kind().String()}
+	stats := &TrackStats{Kind: remote.Kind().String(), Layer: -1, lastPicID: -1}
 	c.state.Received[key] = stats
 	c.mu.Unlock()
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go func() {
 		defer c.wg.Done()
 		c.receive(remote, stats)
+	}()
+	go func() {
+		defer c.wg.Done()
+		// Pion's interceptors see incoming RTCP only as it is read: the
+		// sender reports must pass through, or the receiver reports
+		// carry no timing for the server's round-trip measurement.
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := receiver.Read(buf); err != nil {
+				return
+			}
+		}
 	}()
 }
 
@@ -281,12 +408,11 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 		c.mu.Lock()
 		stats.observe(pkt.SequenceNumber, time.Now())
 		stats.Bytes += len(pkt.Payload)
+		if sb != nil {
+			stats.observePictureID(pkt.Payload)
+		}
 		for _, w := range whole {
-			if known[sha256.Sum256(w)] {
-				stats.Frames++
-			} else {
-				stats.BadFrames++
-			}
+			stats.observeFrame(known, w)
 		}
 		for _, k := range keyframes {
 			if len(stats.Keyframes) < maxKeyframes {
@@ -294,6 +420,40 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 			}
 		}
 		c.mu.Unlock()
+	}
+}
+
+// observeFrame checks one whole frame (or audio packet) against the sample.
+// A frame the server cut short by switching layers in its middle is not
+// counted as bad when the new layer's keyframe follows at once: a browser's
+// jitter buffer drops such an incomplete frame before decoding.
+func (s *TrackStats) observeFrame(known map[[32]byte]int, w []byte) {
+	layer, ok := known[sha256.Sum256(w)]
+	if !ok {
+		if s.pendingBad {
+			s.BadFrames++
+		}
+		s.pendingBad = true
+		return
+	}
+	switched := layer >= 0 && s.Layer >= 0 && layer != s.Layer
+	if s.pendingBad {
+		if switched && isVP8Keyframe(w) {
+			s.CutAtSwitch++
+		} else {
+			s.BadFrames++
+		}
+		s.pendingBad = false
+	}
+	s.Frames++
+	if switched {
+		s.LayerSwitches++
+		if !isVP8Keyframe(w) {
+			s.SwitchesNotAtKeyframes++
+		}
+	}
+	if layer >= 0 {
+		s.Layer = layer
 	}
 }
 
@@ -330,12 +490,40 @@ func (c *Client) askKeyframes(remote *webrtc.TrackRemote) {
 	}
 }
 
-var knownPayloads = sync.OnceValue(func() map[[32]byte]bool {
-	known := map[[32]byte]bool{}
-	v, _ := sample.Video()
+// knownPayloads maps the hash of every frame a sample publisher sends to
+// its video layer (-1 for audio).
+var knownPayloads = sync.OnceValue(func() map[[32]byte]int {
+	known := map[[32]byte]int{}
+	for i, rid := range sample.Layers {
+		v, _ := sample.VideoLayer(rid)
+		for _, f := range v {
+			known[sha256.Sum256(f.Data)] = i
+		}
+	}
 	a, _ := sample.Audio()
-	for _, f := range append(v, a...) {
-		known[sha256.Sum256(f.Data)] = true
+	for _, f := range a {
+		known[sha256.Sum256(f.Data)] = -1
 	}
 	return known
 })
+
+// observePictureID checks that each new frame's VP8 picture id (RFC 7741)
+// follows the previous frame's, as a subscriber must see however the
+// server switches layers.
+func (s *TrackStats) observePictureID(p []byte) {
+	// X, I and S bits, partition 0: the first packet of a frame with an id.
+	if len(p) < 3 || p[0]&0x80 == 0 || p[1]&0x80 == 0 || p[0]&0x10 == 0 || p[0]&0x07 != 0 {
+		return
+	}
+	id, mod := int(p[2]&0x7f), 1<<7
+	if p[2]&0x80 != 0 {
+		if len(p) < 4 {
+			return
+		}
+		id, mod = int(p[2]&0x7f)<<8|int(p[3]), 1<<15
+	}
+	if s.lastPicID >= 0 && id != (s.lastPicID+1)%mod {
+		s.PictureIDJumps++
+	}
+	s.lastPicID = id
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"plausch.dev/plausch/internal/client"
+	"plausch.dev/plausch/internal/signal"
 )
 
 // Config says what load to make.
@@ -22,7 +23,14 @@ type Config struct {
 	Subscribers int // per meeting: receive only
 	Duration    time.Duration
 	// RampUp is the pause between two joins.
-	RampUp    time.Duration
+	RampUp time.Duration
+	// Simulcast sends cameras as three layers, as browsers do.
+	Simulcast bool
+	// Tiles is how many videos each participant shows (a 3x3 grid for 9 on
+	// a 1280x720 window), and so receives; 0 shows every video at full size.
+	Tiles int
+	// AudioOnly publishes microphones only.
+	AudioOnly bool
 	Loopback  bool
 	ServerPID int       // when set, the server's CPU and memory are measured
 	Progress  io.Writer // a line a second; nil for none
@@ -43,6 +51,8 @@ type Report struct {
 	JoinMsMedian     float64 `json:"joinMsMedian"`
 	JoinMsMax        float64 `json:"joinMsMax"`
 	FirstMediaMsMax  float64 `json:"firstMediaMsMax"`
+	RTTMsMedian      float64 `json:"rttMsMedian"` // server to participant, from RTCP, as the server reports it
+	RTTMsMax         float64 `json:"rttMsMax"`
 	ServerCPUPercent float64 `json:"serverCpuPercent,omitempty"`
 	ServerRSSMiB     float64 `json:"serverRssMiB,omitempty"`
 	ServerRSSPerPart float64 `json:"serverRssMiBPerParticipant,omitempty"`
@@ -86,8 +96,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 		}
 	}
-	// Let media settle (keyframes, renegotiation), then measure a window.
-	time.Sleep(2 * time.Second)
+	if cfg.Tiles > 0 && !cfg.AudioOnly {
+		for _, p := range parts {
+			if err := showTiles(p.c, cfg.Tiles); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Let media settle (keyframes, renegotiation, layers), then measure a
+	// window.
+	time.Sleep(3 * time.Second)
 	before := snapshot(parts)
 	cpu0, _ := cpuTicks(cfg.ServerPID)
 	start := time.Now()
@@ -127,6 +145,17 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	slices.Sort(joins)
 	r.JoinMsMedian, r.JoinMsMax = joins[len(joins)/2], joins[len(joins)-1]
+	var rtts []float64
+	for _, p := range parts {
+		st := p.c.State()
+		if q, ok := st.Quality[st.ID]; ok {
+			rtts = append(rtts, q.RTT)
+		}
+	}
+	if len(rtts) > 0 {
+		slices.Sort(rtts)
+		r.RTTMsMedian, r.RTTMsMax = rtts[len(rtts)/2], rtts[len(rtts)-1]
+	}
 	if cfg.ServerPID > 0 {
 		r.ServerCPUPercent = float64(cpu1-cpu0) / clockTicks / elapsed.Seconds() * 100
 		if rss, err := rssMiB(cfg.ServerPID); err == nil {
@@ -142,7 +171,8 @@ func join(ctx context.Context, cfg Config, room string, publisher bool, n int) (
 	jctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	c, err := client.Dial(jctx, cfg.URL, room, client.Options{
-		Name: fmt.Sprintf("Load %d", n+1), Audio: publisher, Video: publisher, Loopback: cfg.Loopback,
+		Name: fmt.Sprintf("Load %d", n+1), Audio: publisher, Video: publisher && !cfg.AudioOnly, Loopback: cfg.Loopback,
+		Simulcast: cfg.Simulcast,
 	})
 	if err != nil {
 		return nil, err
@@ -150,7 +180,11 @@ func join(ctx context.Context, cfg Config, room string, publisher bool, n int) (
 	p.c = c
 	p.joined = time.Since(p.start)
 	if publisher {
-		if err := c.Publish(jctx, "microphone", "camera"); err != nil {
+		sources := []string{"microphone", "camera"}
+		if cfg.AudioOnly {
+			sources = sources[:1]
+		}
+		if err := c.Publish(jctx, sources...); err != nil {
 			c.Close()
 			return nil, err
 		}
@@ -159,10 +193,44 @@ func join(ctx context.Context, cfg Config, room string, publisher bool, n int) (
 	return p, nil
 }
 
+// showTiles sends c's view: the first n other cameras in a grid filling a
+// 1280x720 window.
+func showTiles(c *client.Client, n int) error {
+	st := c.State()
+	ids := make([]string, 0, len(st.Participants))
+	for id, p := range st.Participants {
+		if p.Video {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = ids[:min(n, len(ids))]
+	cols := 1
+	for cols*cols < n {
+		cols++
+	}
+	rows := (n + cols - 1) / cols
+	videos := make([]signal.ViewedVideo, len(ids))
+	for i, id := range ids {
+		videos[i] = signal.ViewedVideo{Participant: id, Source: signal.SourceCamera, Width: 1280 / cols, Height: 720 / rows}
+	}
+	return c.Send(map[string]any{"type": "view", "videos": videos, "lastN": n})
+}
+
 // expected is how many streams all participants should receive: every
-// publisher's two tracks, by everyone else in the meeting.
+// publisher's microphone, and as many cameras as each shows, from everyone
+// else in the meeting.
 func expected(cfg Config) int {
-	per := cfg.Publishers*(cfg.Publishers-1)*2 + cfg.Subscribers*cfg.Publishers*2
+	videos := func(others int) int {
+		switch {
+		case cfg.AudioOnly:
+			return 0
+		case cfg.Tiles > 0:
+			return min(cfg.Tiles, others)
+		}
+		return others
+	}
+	per := cfg.Publishers*(cfg.Publishers-1+videos(cfg.Publishers-1)) + cfg.Subscribers*(cfg.Publishers+videos(cfg.Publishers))
 	return cfg.Meetings * per
 }
 

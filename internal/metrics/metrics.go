@@ -30,6 +30,10 @@ func Handler(engine *sfu.Engine, registry *room.Registry) http.Handler {
 			Name: "plausch_rtp_packets_forwarded_total",
 			Help: "RTP packets sent to subscribers.",
 		}, func() float64 { return float64(stats.Forwarded.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "plausch_rtp_packets_retransmitted_total",
+			Help: "RTP packets sent again to subscribers that reported them lost (NACK), from the shared packet cache.",
+		}, func() float64 { return float64(stats.Retransmitted.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "plausch_meetings",
 			Help: "Meetings running now.",

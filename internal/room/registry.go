@@ -26,6 +26,9 @@ type Config struct {
 	MaxParticipants int           // per meeting; 0 means no limit
 	SpeakingEvery   time.Duration // how often speakers are re-evaluated
 	DisableP2P      bool          // new meetings start without direct media
+	// AudioLastN, when set, forwards only the microphones of the N who
+	// spoke last (for very large meetings); 0 forwards everyone's.
+	AudioLastN int
 }
 
 // Registry is every meeting on this server, in memory only.
@@ -66,7 +69,7 @@ func (g *Registry) Join(name string, p *Participant, password string, attempts *
 		if g.cfg.MaxRooms > 0 && len(g.rooms) >= g.cfg.MaxRooms {
 			return nil, ErrServerFull
 		}
-		r = newRoom(name, g.Hash(name), g.cfg.SpeakingEvery, !g.cfg.DisableP2P)
+		r = newRoom(name, g.Hash(name), g.cfg)
 		r.draining = g.drainingSeconds
 		g.rooms[name] = r
 	}

@@ -71,6 +71,8 @@ type Sink interface {
 	Relay(from, data string)
 	MediaMode(mode, peer string) // peer is the other one in P2P mode
 	Draining(seconds int)        // the server shuts down soon
+	Dominant(id string)          // the dominant speaker changed
+	Quality([]Quality)           // everyone's connection figures, every 2 s
 	Kicked(Reason)
 }
 
@@ -90,6 +92,11 @@ type Participant struct {
 	hasKey       bool
 	reconnecting bool
 	tracks       []*sfu.Track
+	view         []Video // what p shows, once it said so
+	viewSet      bool
+	lastN        int
+
+	quality func() (up, down sfu.LinkQuality) // nil: not measured
 }
 
 // ParticipantParams describe a participant about to join.
@@ -101,12 +108,15 @@ type ParticipantParams struct {
 	E2EE         bool   // encrypts media frames end to end
 	Sink         Sink
 	Sub          *sfu.Subscriber // receives the tracks of everyone else
+	// Quality, if set, measures the participant's connection: what it
+	// sends (up) and receives (down).
+	Quality func() (up, down sfu.LinkQuality)
 }
 
 // NewParticipant makes a participant from p.
 func NewParticipant(p ParticipantParams) *Participant {
 	return &Participant{id: p.ID, name: p.Name, publicKey: p.PublicKey, e2ee: p.E2EE, audio: p.Audio, video: p.Video,
-		hasKey: p.HasKey, sink: p.Sink, sub: p.Sub}
+		hasKey: p.HasKey, sink: p.Sink, sub: p.Sub, quality: p.Quality}
 }
 
 // Room is the meeting p entered. It is set before any Sink call, so code
@@ -142,17 +152,24 @@ type Room struct {
 	mode     string
 	draining func() int // seconds until the server shuts down, 0 if not
 	speaking []string
-	stop     chan struct{}
-	done     chan struct{}
+	recent   []string // who spoke, latest first
+	// audioLastN, when set, limits forwarded microphones to those of recent.
+	audioLastN int
+	dominant   string
+	// candidate has been the loudest for candidateTicks speaker checks.
+	candidate      string
+	candidateTicks int
+	stop           chan struct{}
+	done           chan struct{}
 }
 
-func newRoom(name, hash string, speakingEvery time.Duration, p2p bool) *Room {
+func newRoom(name, hash string, cfg Config) *Room {
 	r := &Room{
-		name: name, hash: hash, p2p: p2p, mode: ModeSFU,
+		name: name, hash: hash, p2p: !cfg.DisableP2P, mode: ModeSFU, audioLastN: cfg.AudioLastN,
 		attempts: rate.NewLimiter(rate.Every(time.Minute/meetingAttemptsPerMinute), meetingAttemptsPerMinute),
 		stop:     make(chan struct{}), done: make(chan struct{}),
 	}
-	go r.detectSpeakers(speakingEvery)
+	go r.detectSpeakers(cfg.SpeakingEvery)
 	return r
 }
 
@@ -182,6 +199,7 @@ func (r *Room) admitLocked(p *Participant) {
 		o.sink.ParticipantJoined(info)
 	}
 	r.parts = append(r.parts, p)
+	r.applyAudioLocked(p)
 	r.tellDrainingLocked(p)
 	if !r.updateModeLocked() {
 		p.sink.MediaMode(r.mode, r.peerLocked(p))
@@ -206,6 +224,9 @@ func (r *Room) welcomeLocked(p *Participant) {
 		}
 	}
 	p.sink.Welcome(Welcome{Room: r.name, Moderator: p.moderator, Settings: r.settingsLocked(), Others: others})
+	if r.dominant != "" {
+		p.sink.Dominant(r.dominant)
+	}
 }
 
 // updateModeLocked switches between direct and server media as people come
@@ -265,6 +286,7 @@ func (r *Room) dropLocked(p *Participant) {
 		return
 	}
 	r.parts = slices.Delete(r.parts, i, i+1)
+	r.forgetSpeakerLocked(p.id)
 	for _, o := range r.parts {
 		o.sink.ParticipantLeft(p.id)
 	}
@@ -298,6 +320,7 @@ func (r *Room) TrackPublished(p *Participant, t *sfu.Track) {
 	if t.Source() == "screen" {
 		r.broadcastUpdateLocked(p)
 	}
+	r.applyViewsLocked()
 }
 
 // TrackEnded forgets p's ended track. Subscribers have already dropped it.
@@ -312,6 +335,7 @@ func (r *Room) TrackEnded(p *Participant, t *sfu.Track) {
 	if t.Source() == "screen" && slices.Contains(r.parts, p) {
 		r.broadcastUpdateLocked(p)
 	}
+	r.applyViewsLocked()
 }
 
 // SetMedia records that p switched its microphone or camera.
@@ -402,12 +426,16 @@ func (r *Room) detectSpeakers(every time.Duration) {
 	defer close(r.done)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	quality := time.NewTicker(qualityEvery)
+	defer quality.Stop()
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-tick.C:
 			r.updateSpeaking()
+		case <-quality.C:
+			r.sendQuality()
 		}
 	}
 }
@@ -416,17 +444,22 @@ func (r *Room) updateSpeaking() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var now []string
+	loudest, loudestLevel := "", 0
 	for _, p := range r.parts {
 		if !p.audio {
 			continue
 		}
 		for _, t := range p.tracks {
-			if t.Source() == "microphone" && t.AudioLevel() >= speakingLevel {
+			if level := t.AudioLevel(); t.Source() == "microphone" && level >= speakingLevel {
 				now = append(now, p.id)
+				if level > loudestLevel {
+					loudest, loudestLevel = p.id, level
+				}
 				break
 			}
 		}
 	}
+	r.updateDominantLocked(now, loudest)
 	if slices.Equal(now, r.speaking) {
 		return
 	}

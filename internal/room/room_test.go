@@ -45,6 +45,8 @@ func (r *recorder) Chat(from, to, data string) { r.add("chat %s>%s %s", from, to
 func (r *recorder) Relay(from, data string)    { r.add("relay %s %s", from, data) }
 func (r *recorder) Kicked(why Reason)          { r.add("kicked %d", why) }
 func (r *recorder) Draining(seconds int)       { r.add("draining %d", seconds) }
+func (r *recorder) Dominant(id string)         { r.add("dominant %s", id) }
+func (r *recorder) Quality([]Quality)          {}
 func (r *recorder) MediaMode(mode, peer string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

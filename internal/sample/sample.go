@@ -1,6 +1,8 @@
 // Package sample is small bundled media for synthetic participants: four
-// seconds of VP8 test pattern (320x180, 15 fps) and of a 440 Hz Opus tone,
-// both made with ffmpeg (see the Makefile target sample-media).
+// seconds of VP8 test pattern at 15 fps in three sizes, the simulcast layers
+// q (320x180), h (640x360) and f (1280x720), with a keyframe every second,
+// and of a 440 Hz Opus tone; all made with ffmpeg (see the Makefile target
+// sample-media).
 package sample
 
 import (
@@ -16,7 +18,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 )
 
-//go:embed video.ivf audio.ogg
+//go:embed video-q.ivf video-h.ivf video-f.ivf audio.ogg
 var files embed.FS
 
 // Frame is one encoded video frame or audio packet.
@@ -25,16 +27,31 @@ type Frame struct {
 	Duration time.Duration
 }
 
+// Layers are the rids of the video layers, smallest first.
+var Layers = []string{"q", "h", "f"}
+
 var (
-	loadOnce     sync.Once
-	video, audio []Frame
-	loadErr      error
+	loadOnce sync.Once
+	video    = map[string][]Frame{}
+	audio    []Frame
+	loadErr  error
 )
 
-// Video returns the VP8 frames in order.
-func Video() ([]Frame, error) {
+// Video returns the frames of the smallest layer in order.
+func Video() ([]Frame, error) { return VideoLayer("q") }
+
+// VideoLayer returns the VP8 frames of layer rid ("q", "h" or "f") in
+// order.
+func VideoLayer(rid string) ([]Frame, error) {
 	loadOnce.Do(load)
-	return video, loadErr
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	f, ok := video[rid]
+	if !ok {
+		return nil, fmt.Errorf("sample: no video layer %q", rid)
+	}
+	return f, nil
 }
 
 // Audio returns the Opus packets (20 ms each) in order.
@@ -44,10 +61,12 @@ func Audio() ([]Frame, error) {
 }
 
 func load() {
-	video, loadErr = loadIVF("video.ivf")
-	if loadErr == nil {
-		audio, loadErr = loadOgg("audio.ogg")
+	for _, rid := range Layers {
+		if video[rid], loadErr = loadIVF("video-" + rid + ".ivf"); loadErr != nil {
+			return
+		}
 	}
+	audio, loadErr = loadOgg("audio.ogg")
 }
 
 func loadIVF(name string) ([]Frame, error) {

@@ -37,6 +37,7 @@ var handlers = map[string]func(*Session, signal.Message) error{
 	"room.p2p":           handle((*Session).onRoomP2P),
 	"resume":             handle((*Session).onResume),
 	"restart":            handle((*Session).onRestart),
+	"view":               handle((*Session).onView),
 }
 
 func handle[T signal.Message](f func(*Session, T) error) func(*Session, signal.Message) error {
@@ -60,8 +61,9 @@ func (s *Session) onJoin(m *signal.Join) error {
 		mem.token = newToken()
 	}
 	mem.sub, err = s.cfg.Engine.NewSubscriber(sfu.SubscriberParams{
-		SendOffer: mem.sendSubscribeOffer,
-		OnFailed:  mem.mediaFailed,
+		SendOffer:   mem.sendSubscribeOffer,
+		OnFailed:    mem.mediaFailed,
+		OnForwarded: mem.sendForwarded,
 	})
 	if err != nil {
 		return err
@@ -70,6 +72,7 @@ func (s *Session) onJoin(m *signal.Join) error {
 		ID: s.id, Name: name, PublicKey: m.PublicKey,
 		Audio: m.Audio, Video: m.Video, HasKey: m.HasKey, E2EE: m.E2EE,
 		Sink: mem, Sub: mem.sub,
+		Quality: func() (up, down sfu.LinkQuality) { return mem.pub.Quality(), mem.sub.Quality() },
 	})
 	mem.pub, err = s.cfg.Engine.NewPublisher(sfu.PublisherParams{
 		Label:        s.id,
@@ -200,6 +203,15 @@ func (s *Session) onLeave(*signal.Leave) error {
 
 func (s *Session) onKeyStatus(m *signal.KeyStatus) error {
 	s.m.part.Room().SetHasKey(s.m.part, m.HasKey)
+	return nil
+}
+
+func (s *Session) onView(m *signal.View) error {
+	videos := make([]room.Video, len(m.Videos))
+	for i, v := range m.Videos {
+		videos[i] = room.Video{Participant: v.Participant, Source: v.Source, Width: v.Width, Height: v.Height}
+	}
+	s.m.part.Room().SetView(s.m.part, videos, m.LastN)
 	return nil
 }
 

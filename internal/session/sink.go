@@ -1,9 +1,11 @@
 package session
 
 import (
+	"math"
 	"strconv"
 
 	"plausch.dev/plausch/internal/room"
+	"plausch.dev/plausch/internal/sfu"
 	"plausch.dev/plausch/internal/signal"
 )
 
@@ -77,6 +79,45 @@ func (m *member) Relay(from, data string) { m.send(signal.RelayMessage{From: fro
 
 // Draining implements room.Sink.
 func (m *member) Draining(seconds int) { m.send(signal.ServerDraining{Seconds: seconds}) }
+
+// Dominant implements room.Sink.
+func (m *member) Dominant(id string) { m.send(signal.Dominant{ID: id}) }
+
+// Quality implements room.Sink.
+func (m *member) Quality(list []room.Quality) {
+	msg := signal.Quality{Participants: make([]signal.ParticipantQuality, len(list))}
+	for i, q := range list {
+		msg.Participants[i] = participantQuality(q)
+	}
+	m.send(msg)
+}
+
+// participantQuality rates a connection: poor above 10 % loss or 400 ms
+// round trip, fair above 3 % or 200 ms.
+func participantQuality(q room.Quality) signal.ParticipantQuality {
+	loss := max(q.Up.Loss, q.Down.Loss)
+	rtt := float64(q.Down.RTT.Microseconds()) / 1000
+	level := "good"
+	switch {
+	case loss > 0.10 || rtt > 400:
+		level = "poor"
+	case loss > 0.03 || rtt > 200:
+		level = "fair"
+	}
+	return signal.ParticipantQuality{
+		ID: q.ID, Level: level, SendKbps: int(q.Up.Bitrate / 1000), RecvKbps: int(q.Down.Bitrate / 1000),
+		Loss: math.Round(loss*1000) / 1000, RTT: math.Round(rtt*10) / 10, BandwidthKbps: q.Down.Bandwidth / 1000,
+	}
+}
+
+// sendForwarded tells the participant which videos it receives now.
+func (m *member) sendForwarded(list []sfu.Forwarded) {
+	msg := signal.Forwarded{Videos: make([]signal.ForwardedVideo, len(list))}
+	for i, f := range list {
+		msg.Videos[i] = signal.ForwardedVideo{Participant: f.Publisher, Source: f.Source, Layer: f.Layer, Width: f.Width, Height: f.Height}
+	}
+	m.send(msg)
+}
 
 // MediaMode implements room.Sink.
 func (m *member) MediaMode(mode, peer string) { m.send(signal.MediaMode{Mode: mode, Peer: peer}) }

@@ -23,22 +23,20 @@ type allocItem struct {
 	desired int
 }
 
-// allocate picks a layer for each item (-1: paused) within budget bits/s.
-// Items come most important first. Everyone first gets their smallest
-// layer while it fits (the most important always does, so there is always
-// something to see), then the most important are raised towards what their
-// size wants, as far as the budget goes.
+// allocate picks a layer for each item (-1: nothing sent) within budget
+// bits/s. Items come most important first. Everyone gets their smallest
+// layer, whatever the budget; then the most important are raised towards
+// what their size wants, as far as the budget goes. Videos are not paused
+// for bandwidth: a loaded server delays packets, which the estimate reads
+// as congestion, and a video that vanished because of that would not come
+// back until the estimate recovers. How many videos a participant gets is
+// what last-N is for.
 func allocate(budget int64, items []allocItem) []int {
 	out := make([]int, len(items))
 	for i, it := range items {
-		out[i] = -1
-		low := lowestLayer(it.rates)
-		if low < 0 || it.desired < 0 {
-			continue
-		}
-		if r := it.rates[low]; r <= budget || i == 0 {
-			out[i] = low
-			budget -= r
+		out[i] = lowestLayer(it.rates)
+		if out[i] >= 0 {
+			budget -= it.rates[out[i]]
 		}
 	}
 	for i, it := range items {
@@ -46,6 +44,9 @@ func allocate(budget int64, items []allocItem) []int {
 			continue
 		}
 		for l := min(it.desired, len(it.rates)-1); l > out[i]; l-- {
+			if budget <= 0 {
+				break
+			}
 			extra := it.rates[l] - it.rates[out[i]]
 			if it.rates[l] > 0 && extra <= budget {
 				budget -= extra

@@ -223,8 +223,11 @@ func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64) bool {
 func (d *DownTrack) startSegment(pkt *rtp.Packet, info *packetInfo, now int64) {
 	if d.started {
 		d.seqOff = d.lastSeq + 1 - pkt.SequenceNumber
+		// The time that passed, at least 1 ms: the old layer's last frame
+		// may show the same moment, and two frames must not share a
+		// timestamp.
 		gap := uint32((now - d.lastAt) * int64(d.track.codec.ClockRate) / int64(time.Second))
-		d.tsOff = d.lastTs + max(gap, 1) - pkt.Timestamp
+		d.tsOff = d.lastTs + max(gap, d.track.codec.ClockRate/1000) - pkt.Timestamp
 		if info.isVP8 && info.vp8.picIdx >= 0 {
 			d.picOff = d.lastPic + 1 - info.vp8.picID(pkt.Payload)
 		}

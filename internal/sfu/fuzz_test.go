@@ -31,3 +31,28 @@ func FuzzHandleOffer(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseVP8 feeds publisher-supplied payloads to what the forwarder reads
+// of them: it must never read out of bounds, whatever a client sends.
+func FuzzParseVP8(f *testing.F) {
+	f.Add(vp8Packet(1, 0, 300, true, true).Payload)
+	f.Add([]byte{0x90, 0x80, 0x05, 0x00})
+	f.Add([]byte{0x90, 0xe0, 0x85})
+	f.Add([]byte{0x7c, 0x85, 0x00})
+	f.Add([]byte{0x18, 0x00, 0x02, 0x67, 0x00})
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		h264Keyframe(payload)
+		d, ok := parseVP8(payload)
+		if !ok {
+			return
+		}
+		if d.hdrLen > len(payload) || d.picIdx >= len(payload) || d.tl0Idx >= len(payload) ||
+			d.picWide && d.picIdx+1 >= len(payload) {
+			t.Fatalf("descriptor %+v points past a payload of %d bytes", d, len(payload))
+		}
+		vp8Size(payload, d)
+		if d.picIdx >= 0 {
+			d.setPicID(payload, d.picID(payload)+1)
+		}
+	})
+}

@@ -27,6 +27,22 @@ func (s *Subscriber) SetWants(wants []Want) {
 	}
 }
 
+// SetPaused stops (or resumes) sending t to this subscriber; for audio,
+// where there are no layers to choose.
+func (s *Subscriber) SetPaused(t *Track, paused bool) {
+	s.mu.Lock()
+	d := s.downs[t]
+	s.mu.Unlock()
+	if d == nil {
+		return
+	}
+	if paused {
+		d.SetLayer(-1)
+	} else {
+		d.SetLayer(0)
+	}
+}
+
 // Bandwidth is the estimate of what can be sent to this subscriber, in
 // bits/s, from its congestion feedback.
 func (s *Subscriber) Bandwidth() int { return s.bwe.GetTargetBitrate() }

@@ -172,6 +172,45 @@ type RelayMessage struct {
 	Data string `json:"data"`
 }
 
+// Forwarded lists the videos the server sends the client now.
+type Forwarded struct {
+	Videos []ForwardedVideo `json:"videos"`
+}
+
+// ForwardedVideo is one video sent, and its simulcast layer.
+type ForwardedVideo struct {
+	Participant string `json:"participant"`
+	Source      string `json:"source"`
+	Layer       int    `json:"layer"`
+	Width       int    `json:"width,omitempty"`
+	Height      int    `json:"height,omitempty"`
+}
+
+// Dominant names the dominant speaker.
+type Dominant struct {
+	ID string `json:"id"`
+}
+
+// Quality carries the connection figures of everyone in the meeting.
+type Quality struct {
+	Participants []ParticipantQuality `json:"participants"`
+}
+
+// ParticipantQuality is what the server measured of one participant's
+// connection.
+type ParticipantQuality struct {
+	ID            string  `json:"id"`
+	Level         string  `json:"level"` // good, fair or poor
+	SendKbps      int     `json:"sendKbps"`
+	RecvKbps      int     `json:"recvKbps"`
+	Loss          float64 `json:"loss"`
+	RTT           float64 `json:"rtt"` // ms, to 0.1`
+	BandwidthKbps int     `json:"bandwidthKbps"`
+}
+
+func (Forwarded) outboundType() string          { return "forwarded" }
+func (Dominant) outboundType() string           { return "dominant" }
+func (Quality) outboundType() string            { return "quality" }
 func (Joined) outboundType() string             { return "joined" }
 func (PublishAnswer) outboundType() string      { return "publish.answer" }
 func (SubscribeOffer) outboundType() string     { return "subscribe.offer" }

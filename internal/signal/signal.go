@@ -269,6 +269,29 @@ func (*Restart) Type() string { return "restart" }
 // Type implements Message.
 func (*RoomP2P) Type() string { return "room.p2p" }
 
+// View says which remote videos the client shows, and how large.
+type View struct {
+	Videos []ViewedVideo
+	LastN  int // at most this many camera videos, 0 for no limit
+}
+
+// ViewedVideo is one video on the client's screen, in device pixels.
+type ViewedVideo struct {
+	Participant string `json:"participant"`
+	Source      string `json:"source"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+}
+
+// Limits of a view message.
+const (
+	MaxViewVideos = 64
+	MaxViewPixels = 8192
+)
+
+// Type implements Message.
+func (*View) Type() string { return "view" }
+
 // inbound is the union of all client message fields, so a message is parsed
 // once and then checked by the function for its type.
 type inbound struct {
@@ -293,6 +316,8 @@ type inbound struct {
 	Required  *bool            `json:"required"`
 	Resumable *bool            `json:"resumable"`
 	Token     string           `json:"token"`
+	Videos    []ViewedVideo    `json:"videos"`
+	LastN     *int             `json:"lastN"`
 }
 
 var decoders = map[string]func(*inbound) (Message, error){
@@ -318,6 +343,7 @@ var decoders = map[string]func(*inbound) (Message, error){
 	"resume":             decodeResume,
 	"restart":            decodeRestart,
 	"room.p2p":           decodeRoomP2P,
+	"view":               decodeView,
 }
 
 // Decode parses and validates one client message. Errors are *Error.
@@ -434,6 +460,31 @@ func decodeRoomP2P(in *inbound) (Message, error) {
 		return nil, Errorf(CodeInvalid, "room.p2p needs enabled")
 	}
 	return &RoomP2P{Enabled: *in.Enabled}, nil
+}
+
+func decodeView(in *inbound) (Message, error) {
+	if len(in.Videos) > MaxViewVideos {
+		return nil, Errorf(CodeInvalid, "view lists at most %d videos", MaxViewVideos)
+	}
+	v := &View{Videos: in.Videos}
+	if in.LastN != nil {
+		if *in.LastN < 0 || *in.LastN > MaxViewVideos {
+			return nil, Errorf(CodeInvalid, "lastN must be 0 to %d", MaxViewVideos)
+		}
+		v.LastN = *in.LastN
+	}
+	for _, w := range in.Videos {
+		if w.Participant == "" || len(w.Participant) > maxIDBytes {
+			return nil, Errorf(CodeInvalid, "view videos need a participant id")
+		}
+		if w.Source != SourceCamera && w.Source != SourceScreen {
+			return nil, Errorf(CodeInvalid, "view video source must be camera or screen")
+		}
+		if w.Width < 0 || w.Height < 0 || w.Width > MaxViewPixels || w.Height > MaxViewPixels {
+			return nil, Errorf(CodeInvalid, "view video size must be 0 to %d pixels", MaxViewPixels)
+		}
+	}
+	return v, nil
 }
 
 func decodeParticipantMute(in *inbound) (Message, error) {

@@ -99,6 +99,8 @@ func FuzzDecode(f *testing.F) {
 		`{"type":"room.lobby","enabled":false}`, `{"type":"lobby.admit","id":"x"}`,
 		`{"type":"participant.mute","id":"x","kind":"video"}`, `{"type":"room.mute","kind":"audio"}`,
 		`{"type":"participant.remove","id":"x"}`, `{"type":"participant.grant","id":"x"}`, `{"type":"room.end"}`,
+		`{"type":"view","videos":[{"participant":"p1","source":"camera","width":640,"height":360}],"lastN":9}`,
+		`{"type":"view","videos":[]}`, `{"type":"view","videos":[{"participant":"p1","source":"mic","width":-1}],"lastN":99}`,
 	} {
 		f.Add([]byte(s))
 	}
