@@ -78,11 +78,12 @@ async function idsOf(page) {
   return page.evaluate(() => Object.fromEntries([...document.querySelectorAll('figure.camera-tile')].map((f) => [f.getAttribute('aria-label'), f.dataset.participant])));
 }
 
-/** The remote camera tiles on screen now: participant id and size in device pixels. */
+/** The remote videos on screen now (tiles showing video, or paused): participant id and size in device pixels. */
 async function visibleTiles(page) {
   return page.evaluate(() => {
     const dpr = window.devicePixelRatio || 1;
     return [...document.querySelectorAll('figure.camera-tile:not(.self), figure.screen-tile:not(.self)')]
+      .filter((f) => f.querySelector('video') || f.dataset.forwarded === 'false')
       .map((f) => {
         const r = f.getBoundingClientRect();
         const inView = r.width > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
@@ -394,6 +395,53 @@ test('simulcast layers: a small tile gets the smallest layer, a large one the fu
 
   await page.getByRole('button', { name: 'Tile view' }).click();
   for (const name of ['Ada', 'Linus']) await people[name].page.getByRole('button', { name: 'Unmute microphone' }).click();
+});
+
+test('a video in view that the server does not forward shows the avatar, not a frozen picture', async () => {
+  needJoined();
+  // Vic's socket runs through the test, which can hold back one participant
+  // from the server's `forwarded` (as last-N or a thin link would).
+  const vic = await person('Vic');
+  const route = { drop: null, client: null, last: null };
+  const rewrite = (m) => (route.drop ? { ...m, videos: m.videos.filter((v) => v.participant !== route.drop) } : m);
+  await vic.page.routeWebSocket(/\/ws$/, (ws) => {
+    route.client = ws;
+    const srv = ws.connectToServer();
+    ws.onMessage((m) => {
+      // A routed socket is not reported as `websocket`: record the views here.
+      const o = JSON.parse(String(m));
+      if (o.type === 'view') vic.views.push({ at: Date.now(), ...o });
+      srv.send(m);
+    });
+    srv.onMessage((m) => {
+      const o = JSON.parse(String(m));
+      if (o.type !== 'forwarded') return ws.send(m);
+      route.last = o;
+      ws.send(JSON.stringify(rewrite(o)));
+    });
+  });
+  await joinMeeting(vic.page, server.url, room, 'Vic');
+  const { page } = vic;
+  for (const name of ['Ada', 'Grace', 'Linus']) await waitForVideo(page, name);
+  const ids = await idsOf(page);
+  const forwarded = (ids) => ({ type: 'forwarded', videos: ids.map((participant) => ({ participant, source: 'camera', layer: 0 })) });
+
+  route.drop = ids.Grace;
+  route.client.send(JSON.stringify(rewrite(route.last ?? forwarded([ids.Ada, ids.Grace, ids.Linus]))));
+  const grace = page.locator('figure[aria-label="Grace"][data-forwarded="false"]');
+  await grace.waitFor();
+  await grace.locator('.avatar').waitFor();
+  assert.equal(await grace.locator('video').count(), 0, 'no frozen picture');
+  // Still in view: the server is asked for it, so it can come back.
+  await waitForView(vic, (v) => v.videos.some((x) => x.participant === ids.Grace), 'still listing Grace');
+  await shot(page, 'layout-paused-desktop');
+
+  route.drop = null;
+  route.client.send(JSON.stringify(route.last ?? forwarded([ids.Ada, ids.Grace, ids.Linus])));
+  await page.locator('figure[aria-label="Grace"][data-forwarded="false"]').waitFor({ state: 'detached' });
+  await waitForVideo(page, 'Grace');
+  await page.getByRole('button', { name: 'Leave meeting' }).click();
+  await page.getByRole('heading', { name: 'You left the meeting' }).waitFor();
 });
 
 test('tile view pages through a meeting of twelve; a video on another page is not in the view', async () => {
