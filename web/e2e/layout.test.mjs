@@ -174,30 +174,68 @@ test('three join; tile view first, the toolbar switches to speaker view and back
   await page.getByRole('button', { name: 'Speaker view' }).waitFor();
 });
 
+/** The simulcast layers a page sends now (rid, width, frames encoded so far), smallest first. */
+async function sentLayers(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of window.__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      for (const r of (await pc.getStats()).values()) {
+        if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid) {
+          out.push({ rid: r.rid, width: r.frameWidth ?? 0, frames: r.framesEncoded ?? 0, limit: r.qualityLimitationReason });
+        }
+      }
+    }
+    const order = { q: 0, h: 1, f: 2 };
+    return out.sort((a, b) => order[a.rid] - order[b.rid]);
+  });
+}
+
+/**
+ * Waits until the full layer is being sent: the browser starts it only once
+ * its bandwidth estimate has grown to all three (a few seconds on an idle
+ * machine, much longer on a loaded one).
+ */
+async function waitForFullLayer(page, timeout = 45000) {
+  const end = Date.now() + timeout;
+  let first = null;
+  for (;;) {
+    const f = (await sentLayers(page)).find((l) => l.rid === 'f');
+    if (f && f.width > 0) {
+      if (first === null) first = f.frames;
+      else if (f.frames > first) return;
+    }
+    if (Date.now() > end) assert.fail(`the full layer is not sent: ${JSON.stringify(await sentLayers(page))}`);
+    await page.waitForTimeout(250);
+  }
+}
+
 test('the camera goes out as three simulcast layers, end-to-end encrypted, and the others decode it', async () => {
   needJoined();
   const { page } = people.Grace;
-  let layers = [];
-  for (let i = 0; i < 40; i++) {
-    layers = await page.evaluate(async () => {
-      const out = [];
-      for (const pc of window.__pcs) {
-        if (pc.connectionState === 'closed') continue;
-        for (const r of (await pc.getStats()).values()) {
-          if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid) out.push({ rid: r.rid, width: r.frameWidth ?? 0, frames: r.framesEncoded ?? 0 });
-        }
-      }
-      return out.sort((a, b) => a.width - b.width);
-    });
-    if (layers.length === 3 && layers.every((l) => l.width > 0 && l.frames > 0)) break;
-    await page.waitForTimeout(250);
-  }
+  const params = await page.evaluate(() => {
+    for (const pc of window.__pcs) {
+      const s = pc.getSenders().find((x) => x.track?.kind === 'video' && x.getParameters().encodings.length > 1);
+      if (s) return s.getParameters().encodings.map((e) => ({ rid: e.rid, scale: e.scaleResolutionDownBy, maxBitrate: e.maxBitrate }));
+    }
+    return null;
+  });
+  assert.deepEqual(params, [
+    { rid: 'q', scale: 4, maxBitrate: 150000 },
+    { rid: 'h', scale: 2, maxBitrate: 500000 },
+    { rid: 'f', scale: 1, maxBitrate: 1500000 },
+  ]);
+  await waitForFullLayer(page);
+  const layers = await sentLayers(page);
   console.log(`Grace sends: ${JSON.stringify(layers)}`);
   assert.deepEqual(layers.map((l) => l.rid), ['q', 'h', 'f']);
   assert.deepEqual(layers.map((l) => l.width), [320, 640, 1280]);
 
   const e2ee = await page.evaluate(() => window.__plausch.e2ee());
   assert.ok(e2ee.supported && e2ee.worker.encrypted.video.frames > 0, 'video frames are encrypted');
+  // Every layer's frames pass the one frame worker (one counter for all of them).
+  const encoded = layers.reduce((n, l) => n + l.frames, 0);
+  assert.ok(e2ee.worker.encrypted.video.frames >= encoded, `${e2ee.worker.encrypted.video.frames} encrypted of ${encoded} encoded`);
   for (const name of ['Ada', 'Linus']) {
     const info = await people[name].page.evaluate(() => window.__plausch.e2ee());
     assert.equal(info.decryptFailures, 0, `${name}: every frame decrypts`);
@@ -357,17 +395,23 @@ test('screenshots: tile view, speaker view with filmstrip, the indicator (deskto
   await page.setViewportSize(DESKTOP);
 });
 
-// NEEDS THE SERVER SIDE OF ISSUE 5 (layer selection from `view`): passes only
-// with it on main.
+// NEEDS THE SERVER SIDE OF ISSUE 5 (layer selection from `view`, on main
+// since 06bb38b): the test of the simulcast layer a subscriber receives. It
+// also needs the publisher's bandwidth estimate to reach the ~2.2 Mbit/s of
+// all three layers, which a machine loaded far beyond its cores may not
+// give: then it fails waiting for Grace to send her full layer at all.
 test('simulcast layers: a small tile gets the smallest layer, a large one the full layer', async () => {
   needJoined();
   const ada = people.Ada;
   const { page } = ada;
-  // Only Grace speaks, so she becomes the dominant speaker.
+  // Only Grace speaks, so she becomes the dominant speaker; Linus's camera
+  // is off to spare the machine's CPU (three still keep it on the server).
   for (const name of ['Ada', 'Linus']) {
     await people[name].page.getByRole('button', { name: 'Mute microphone' }).click();
     await people[name].page.getByRole('button', { name: 'Unmute microphone' }).waitFor();
   }
+  await people.Linus.page.getByRole('button', { name: 'Stop camera' }).click();
+  const failuresBefore = (await page.evaluate(() => window.__plausch.e2ee())).decryptFailures;
 
   // Small: tile view on a phone, Grace's tile is about 270 px wide.
   await page.setViewportSize(PHONE);
@@ -383,18 +427,21 @@ test('simulcast layers: a small tile gets the smallest layer, a large one the fu
   await page.setViewportSize(DESKTOP);
   await page.getByRole('button', { name: 'Speaker view' }).click();
   await page.getByRole('group', { name: 'Shown large' }).getByRole('figure', { name: 'Grace' }).waitFor({ timeout: 15000 });
-  for (let i = 0; i < 80 && size?.width !== 1280; i++) {
+  await waitForFullLayer(people.Grace.page);
+  for (let i = 0; i < 120 && size?.width !== 1280; i++) {
     await page.waitForTimeout(250);
     size = await receivedSize(page, 'Grace');
   }
-  console.log(`Ada receives Grace large at ${JSON.stringify(size)}`);
+  console.log(`Ada receives Grace large at ${JSON.stringify(size)}; Grace sends ${JSON.stringify(await sentLayers(people.Grace.page))}`);
   assert.equal(size?.width, 1280, 'the full layer for the large picture');
   await waitForVideo(page, 'Grace');
   const info = await page.evaluate(() => window.__plausch.e2ee());
-  assert.equal(info.decryptFailures, 0, 'layer switches decrypt without a failure');
+  assert.equal(info.decryptFailures, failuresBefore, 'layer switches decrypt without a failure');
 
   await page.getByRole('button', { name: 'Tile view' }).click();
   for (const name of ['Ada', 'Linus']) await people[name].page.getByRole('button', { name: 'Unmute microphone' }).click();
+  await people.Linus.page.getByRole('button', { name: 'Start camera' }).click();
+  await people.Linus.page.getByRole('button', { name: 'Stop camera' }).waitFor();
 });
 
 test('a video in view that the server does not forward shows the avatar, not a frozen picture', async () => {
