@@ -6,7 +6,7 @@
 import type { ClientMessage, PcName, PublishTrack, Source, SubscribeTrack } from '../protocol';
 import { preferVP8, type FrameCrypto } from './framecrypto';
 import { SerialQueue } from './queue';
-import { cameraInit, dropUnusableSimulcast, fitSingleLayer, screenInit, tuneScreen } from './simulcast';
+import { cameraInit, dropUnusableSimulcast, fitSingleLayer, screenInit, setActive, tuneScreen } from './simulcast';
 
 export interface EngineDeps {
   send(msg: ClientMessage): void;
@@ -132,7 +132,9 @@ export class Engine {
   /** Puts a new track (or none) on the microphone, camera or screen m-line without renegotiating. */
   async replace(source: 'microphone' | 'camera' | 'screen', track: MediaStreamTrack | null): Promise<void> {
     for (const [tr, s] of this.sources) {
-      if (s === source && tr.sender.track !== track) await tr.sender.replaceTrack(track);
+      if (s !== source) continue;
+      if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
+      if (source !== 'microphone') await setActive(tr.sender, track !== null);
     }
   }
 
@@ -182,7 +184,11 @@ export class Engine {
       const sdp = await answered;
       if (this.closed) return;
       await pc.setRemoteDescription({ type: 'answer', sdp: dropUnusableSimulcast(sdp) });
-      for (const [tr, source] of this.sources) if (source === 'camera') await fitSingleLayer(tr.sender);
+      for (const [tr, source] of this.sources) {
+        if (source === 'camera') await fitSingleLayer(tr.sender);
+        // Encodings follow the track; a change refused during the negotiation is made now.
+        if (source !== 'microphone') await setActive(tr.sender, tr.sender.track !== null);
+      }
     });
   }
 

@@ -78,3 +78,20 @@ export function dropUnusableSimulcast(sdp: string): string {
   });
   return [head, ...fixed].join(`${eol}m=`);
 }
+
+/**
+ * Switches a video sender's encodings on or off with its track. Without a
+ * track a simulcast sender would still pad its layers for the bandwidth
+ * estimate, and the server would keep receiving packets from someone who
+ * sends nothing (a direct call, a camera switched off).
+ */
+export async function setActive(sender: RTCRtpSender, on: boolean): Promise<void> {
+  try {
+    const p = sender.getParameters();
+    if (!p.encodings?.length || p.encodings.every((e) => (e.active ?? true) === on)) return;
+    for (const e of p.encodings) e.active = on;
+    await sender.setParameters(p);
+  } catch {
+    // The browser refused (a negotiation under way): the track alone decides then.
+  }
+}
