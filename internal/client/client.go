@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 
 	"plausch.dev/plausch/internal/signal"
@@ -44,6 +46,15 @@ type Options struct {
 	// Receive, if set, sees every incoming RTP packet before anything else
 	// in the client does (e.g. to model a constrained downlink).
 	Receive interceptor.Factory
+	// Net, when set, carries the media instead of the host's network
+	// (Pion's SettingEngine.SetNet): tests impair it with netsim.
+	Net transport.Net
+	// DialContext, when set, opens the signalling WebSocket's TCP
+	// connections, so a test can cut that link too.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// OnMessage, when set, sees every server message before it is handled
+	// (tests record what others saw). It runs on the read loop.
+	OnMessage func(data []byte)
 }
 
 // Client is one participant connected to a server.
@@ -92,6 +103,7 @@ type State struct {
 	Quality      map[string]signal.ParticipantQuality // latest figures, by participant
 	Errors       []signal.ErrorMessage
 	Received     map[Key]*TrackStats
+	Sent         map[string]int // frames (video) or packets (audio) sent, by source
 	Offers       int
 	Closed       bool
 	CloseStatus  websocket.StatusCode
@@ -126,10 +138,16 @@ type TrackStats struct {
 
 	// For load figures.
 	Lost          int           // packets missing from the sequence
+	Late          int           // packets that came after a later one: retransmissions, where nothing reorders
 	Freezes       int           // gaps over FreezeGap between packets
 	MaxGap        time.Duration // the longest gap between packets
 	First, Last   time.Time     // arrival of the first and the latest packet
 	firstSeq, ext uint32        // sequence numbers, extended over wraps
+
+	// Video only: gaps between whole frames, what a viewer sees as a stall.
+	FrameFreezes int           // gaps over FreezeGap between whole frames
+	MaxFrameGap  time.Duration // the longest gap between whole frames
+	lastFrame    time.Time
 }
 
 // FreezeGap is how long a stream may be silent before it counts as frozen.
@@ -143,6 +161,8 @@ func (s *TrackStats) observe(seq uint16, now time.Time) {
 		d := int16(seq - uint16(s.ext))
 		if d > 0 {
 			s.ext += uint32(d)
+		} else if d < 0 {
+			s.Late++
 		}
 		if gap := now.Sub(s.Last); gap > s.MaxGap {
 			s.MaxGap = gap
@@ -154,6 +174,18 @@ func (s *TrackStats) observe(seq uint16, now time.Time) {
 	s.Last = now
 	s.Packets++
 	s.Lost = max(0, int(s.ext-s.firstSeq+1)-s.Packets)
+}
+
+// frameArrived notes when a whole video frame came out of reassembly.
+func (s *TrackStats) frameArrived(now time.Time) {
+	if !s.lastFrame.IsZero() {
+		gap := now.Sub(s.lastFrame)
+		s.MaxFrameGap = max(s.MaxFrameGap, gap)
+		if gap > FreezeGap {
+			s.FrameFreezes++
+		}
+	}
+	s.lastFrame = now
 }
 
 // Keyframe is one received VP8 keyframe as the server forwarded it.
@@ -172,11 +204,11 @@ const maxKeyframes = 64
 // Dial connects to the server at baseURL (http://host:port), joins room and
 // waits for the server's "joined".
 func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, error) {
-	api, err := newAPI(opts.Loopback, opts.Receive)
+	api, err := newAPI(opts)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := dialWS(ctx, baseURL)
+	ws, err := dialWS(ctx, baseURL, opts.DialContext)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +219,7 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 		pacers:     map[string][]*pacer{},
 		changed:    make(chan struct{}),
 		state: State{Participants: map[string]signal.Participant{}, Received: map[Key]*TrackStats{},
-			Knocks: map[string]string{}},
+			Sent: map[string]int{}, Knocks: map[string]string{}},
 	}
 	c.loudness.Store(Silent)
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -230,10 +262,15 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 	}
 }
 
-// dialWS opens the signalling WebSocket of the server at baseURL.
-func dialWS(ctx context.Context, baseURL string) (*websocket.Conn, error) {
+// dialWS opens the signalling WebSocket of the server at baseURL, over
+// dial if it is set.
+func dialWS(ctx context.Context, baseURL string, dial func(context.Context, string, string) (net.Conn, error)) (*websocket.Conn, error) {
 	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
-	ws, _, err := websocket.Dial(ctx, wsURL, nil)
+	var opts *websocket.DialOptions
+	if dial != nil {
+		opts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}}}
+	}
+	ws, _, err := websocket.Dial(ctx, wsURL, opts)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
@@ -241,7 +278,7 @@ func dialWS(ctx context.Context, baseURL string) (*websocket.Conn, error) {
 	return ws, nil
 }
 
-func newAPI(loopback bool, receive interceptor.Factory) (*webrtc.API, error) {
+func newAPI(opts Options) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -255,16 +292,19 @@ func newAPI(loopback bool, receive interceptor.Factory) (*webrtc.API, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if receive != nil {
-		// Added first, it is nearest the network: what it drops, the NACK
-		// and congestion feedback see as lost.
-		ir.Add(receive)
+	if opts.Receive != nil {
+		// Added first, it is nearest the network: what it delays or
+		// drops, the NACK and congestion feedback see that way too.
+		ir.Add(opts.Receive)
 	}
 	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{}
-	if loopback {
+	if opts.Net != nil {
+		se.SetNet(opts.Net)
+	}
+	if opts.Loopback {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		// Nor answer a browser that checks from a non-loopback address.
@@ -307,6 +347,10 @@ func (c *Client) State() State {
 	for k, v := range c.state.Received {
 		cp := *v
 		s.Received[k] = &cp
+	}
+	s.Sent = make(map[string]int, len(c.state.Sent))
+	for k, v := range c.state.Sent {
+		s.Sent[k] = v
 	}
 	s.Errors = append([]signal.ErrorMessage(nil), c.state.Errors...)
 	s.Knocks = make(map[string]string, len(c.state.Knocks))
@@ -385,7 +429,15 @@ func (e *JoinError) Error() string { return string(e.Code) + ": " + e.Message }
 
 func (c *Client) readLoop(ws *websocket.Conn, joined chan<- entry) {
 	defer func() {
-		if !c.dropped.Load() {
+		// The end of a connection that Drop cut, or that Resume has
+		// replaced, ends nothing. Resume replaces c.ws before it clears
+		// dropped, so reading them in the other order cannot see both
+		// "not dropped" and "still current" for a replaced connection.
+		dropped := c.dropped.Load()
+		c.mu.Lock()
+		current := c.ws == ws
+		c.mu.Unlock()
+		if !dropped && current {
 			c.cancel()
 		}
 	}()
@@ -393,6 +445,9 @@ func (c *Client) readLoop(ws *websocket.Conn, joined chan<- entry) {
 		_, data, err := ws.Read(c.ctx)
 		if err != nil {
 			c.update(func(s *State) {
+				if c.ws != ws {
+					return // replaced: its end is old news
+				}
 				s.Closed = true
 				s.CloseStatus = websocket.CloseStatus(err)
 				var ce websocket.CloseError
@@ -437,6 +492,9 @@ type serverMsg struct {
 }
 
 func (c *Client) handle(data []byte, joined chan<- entry) error {
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(data)
+	}
 	var m serverMsg
 	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("bad server message: %w", err)
@@ -540,12 +598,12 @@ func (c *Client) Resume(ctx context.Context) error {
 	if token == "" {
 		return errors.New("no resume token: join with Resumable")
 	}
-	ws, err := dialWS(ctx, c.baseURL)
+	ws, err := dialWS(ctx, c.baseURL, c.opts.DialContext)
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	c.ws = ws
+	c.ws = ws // before dropped is cleared: see readLoop
 	c.mu.Unlock()
 	c.update(func(s *State) { s.Closed, s.CloseStatus, s.CloseReason = false, 0, "" })
 	c.dropped.Store(false)

@@ -128,7 +128,8 @@ func (c *Client) addSource(src string) error {
 			payloader = &codecs.OpusPayloader{}
 		}
 		p := rtp.NewPacketizer(1200, 0, 0, payloader, rtp.NewRandomSequencer(), clock)
-		pace := &pacer{c: c, tr: tr, sender: tr.Sender(), rid: enc.rid, track: track, p: p, clock: clock, frames: enc.frames, stop: make(chan struct{})}
+		pace := &pacer{c: c, tr: tr, sender: tr.Sender(), rid: enc.rid, track: track, p: p, clock: clock, frames: enc.frames,
+			stop: make(chan struct{}), src: src, counts: i == 0}
 		pacers = append(pacers, pace)
 		c.wg.Add(2)
 		go func() { defer c.wg.Done(); pace.readRTCP(enc.rid) }()
@@ -151,6 +152,8 @@ type pacer struct {
 	frames   []sample.Frame
 	stop     chan struct{}
 	keyframe atomic.Bool // the receiver asked for one
+	src      string
+	counts   bool // this encoding's frames count as the source's sent frames
 }
 
 // readRTCP notes keyframe requests until the sender stops.
@@ -216,6 +219,11 @@ func (s *pacer) run() {
 			if err := s.track.WriteRTP(pkt); err != nil {
 				return
 			}
+		}
+		if s.counts {
+			s.c.mu.Lock()
+			s.c.state.Sent[s.src]++
+			s.c.mu.Unlock()
 		}
 	}
 }
@@ -406,12 +414,16 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 		}
 		// Per packet only the lock, no change notification: waiters poll.
 		c.mu.Lock()
-		stats.observe(pkt.SequenceNumber, time.Now())
+		now := time.Now()
+		stats.observe(pkt.SequenceNumber, now)
 		stats.Bytes += len(pkt.Payload)
 		if sb != nil {
 			stats.observePictureID(pkt.Payload)
 		}
 		for _, w := range whole {
+			if sb != nil {
+				stats.frameArrived(now)
+			}
 			stats.observeFrame(known, w)
 		}
 		for _, k := range keyframes {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -111,82 +109,6 @@ func describe(r map[client.Key]*client.TrackStats) string {
 func receives(st client.State, p, source string, frames int) bool {
 	r, ok := st.Received[client.Key{Participant: p, Source: source}]
 	return ok && !r.Ended && r.Frames >= frames && r.BadFrames == 0
-}
-
-// freezer is a TCP proxy that can stop forwarding without closing, like a
-// network that silently drops everything.
-type freezer struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	frozen bool
-	conns  []net.Conn
-}
-
-func newFreezer(t *testing.T, target string) *freezer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &freezer{ln: ln, target: target}
-	go f.accept()
-	t.Cleanup(f.close)
-	return f
-}
-
-func (f *freezer) URL() string { return "http://" + f.ln.Addr().String() }
-
-func (f *freezer) accept() {
-	for {
-		in, err := f.ln.Accept()
-		if err != nil {
-			return
-		}
-		out, err := net.Dial("tcp", f.target)
-		if err != nil {
-			in.Close()
-			continue
-		}
-		f.mu.Lock()
-		f.conns = append(f.conns, in, out)
-		f.mu.Unlock()
-		go f.pipe(in, out)
-		go f.pipe(out, in)
-	}
-}
-
-func (f *freezer) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		frozen := f.frozen
-		f.mu.Unlock()
-		if frozen {
-			continue // swallow: nothing arrives, nothing is closed
-		}
-		if _, err := dst.Write(buf[:n]); err != nil {
-			return
-		}
-	}
-}
-
-func (f *freezer) freeze() {
-	f.mu.Lock()
-	f.frozen = true
-	f.mu.Unlock()
-}
-
-func (f *freezer) close() {
-	f.ln.Close()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.conns {
-		c.Close()
-	}
 }
 
 func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {

@@ -128,3 +128,35 @@ func TestNotResumableLeavesAtOnce(t *testing.T) {
 	c.Leave()
 	waitFor(t, b, "C gone", func(st client.State) bool { _, ok := st.Participants[c.ID]; return !ok })
 }
+
+// A resume right on the heels of the lost connection (a network change:
+// the old socket fails and the client is back at once) leaves the
+// participant present and not reconnecting, whatever order the server and
+// the client handle the old connection's end and the resume in. Both
+// lost that race now and then: the server could show the participant as
+// reconnecting for good, and the client's old read loop could end the
+// whole client. The race is narrow, so the test repeats it.
+func TestQuickResumeAfterTheLostConnection(t *testing.T) {
+	srv := startServer(t, func(c *Config) { c.Session.ResumeGrace = 5 * time.Second })
+	a := resumable(t, srv, "quick", "A")
+	var w witness
+	b := witnessed(t, srv, "quick", "B", &w)
+	for i := range 50 {
+		a.Drop()
+		ctx, cancel := contextTimeout(10 * time.Second)
+		err := a.Resume(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("resume %d: %v", i, err)
+		}
+		time.Sleep(50 * time.Millisecond) // the old connection's end is handled by now
+		ctx, cancel = contextTimeout(10 * time.Second)
+		err = b.WaitFor(ctx, func(st client.State) bool { p, ok := st.Participants[a.ID]; return ok && !p.Reconnecting })
+		cancel()
+		if err != nil {
+			st := a.State()
+			t.Fatalf("after resume %d B does not show A as present (A closed %v %q); B heard %+v",
+				i, st.Closed, st.CloseReason, w.about(a.ID))
+		}
+	}
+}

@@ -119,7 +119,7 @@ func (s *Session) onResume(m *signal.Resume) error {
 	}
 	s.m, s.log = mem, mem.log
 	s.bound.Store(true)
-	mem.part.Room().SetReconnecting(mem.part, false)
+	mem.showReconnecting()
 	mem.part.Room().Resync(mem.part)
 	mem.sub.ResendOffer()
 	s.log.Info("resumed")

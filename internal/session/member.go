@@ -36,6 +36,12 @@ type member struct {
 	conn     *Session    // the current connection; nil while away
 	expiry   *time.Timer // ends the member while away
 	finished bool
+
+	// shown serializes telling the room whether the member is away, so the
+	// last change of conn is the one the others see (a lost connection and
+	// a quick resume race otherwise). Taken before mu, never under it or
+	// under the room's lock.
+	shown sync.Mutex
 }
 
 // send queues m on the current connection, if there is one. While the
@@ -77,7 +83,21 @@ func (m *member) disconnected(s *Session, meantToLeave bool) {
 		return
 	}
 	m.log.Debug("connection lost, waiting for a resume", "grace", m.cfg.ResumeGrace)
-	m.part.Room().SetReconnecting(m.part, true)
+	m.showReconnecting()
+}
+
+// showReconnecting tells the room whether the member is away now. Each
+// change of conn is followed by a call, and the calls are serialized, each
+// reading conn afresh: so the last one shows the latest state.
+func (m *member) showReconnecting() {
+	m.shown.Lock()
+	defer m.shown.Unlock()
+	m.mu.Lock()
+	away, finished := m.conn == nil, m.finished
+	m.mu.Unlock()
+	if !finished {
+		m.part.Room().SetReconnecting(m.part, away)
+	}
 }
 
 // attach makes s the member's connection and reports the one it replaces.

@@ -46,19 +46,30 @@ export function removeNetns() {
   netns = null;
 }
 
+/** The test namespace's name (null when the tests run without one). */
+export function testNetns() {
+  return ensureNetns();
+}
+
 /** The command line that runs argv inside the test namespace (or as it is). */
 function inNetns(argv) {
   const ns = ensureNetns();
   return ns ? ['ip', 'netns', 'exec', ns, ...argv] : argv;
 }
 
-/** Builds cmd/plausch and starts `plausch serve` on 127.0.0.1:0; resolves with its URL. */
-export async function startServer(extraArgs = []) {
+/**
+ * Builds cmd/plausch and starts `plausch serve` on 127.0.0.1:0; resolves with
+ * its URL. `opts.addr` (host:port) starts it on that address instead, e.g. a
+ * new server in place of one stopped (then nothing is built again).
+ */
+export async function startServer(extraArgs = [], opts = {}) {
   mkdirSync(tmp, { recursive: true });
   const bin = join(tmp, 'plausch');
-  const built = spawnSync('go', ['build', '-o', bin, './cmd/plausch'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (built.status !== 0) throw new Error('go build ./cmd/plausch failed');
-  const [cmd, ...args] = inNetns([bin, 'serve', '--addr', '127.0.0.1:0', '--ice-loopback', ...extraArgs]);
+  if (!opts.addr || !existsSync(bin)) {
+    const built = spawnSync('go', ['build', '-o', bin, './cmd/plausch'], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (built.status !== 0) throw new Error('go build ./cmd/plausch failed');
+  }
+  const [cmd, ...args] = inNetns([bin, 'serve', '--addr', opts.addr ?? '127.0.0.1:0', '--ice-loopback', ...extraArgs]);
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = [];
   proc.stderr.on('data', (d) => {
@@ -84,10 +95,11 @@ export async function startServer(extraArgs = []) {
   return {
     url,
     logs,
-    async stop() {
-      if (proc.exitCode !== null) return;
+    /** Stops the server (SIGTERM drains; SIGKILL is a crash) and waits until it is gone. */
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
+      proc.kill(signal);
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(t);
@@ -163,7 +175,12 @@ export function startPlausch(args) {
   };
 }
 
-/** Launches Chromium; `opts.cameraFile === false` keeps Chromium's own fake camera (it does 1280x720). */
+/**
+ * Launches Chromium; `opts.cameraFile === false` keeps Chromium's own fake
+ * camera (it does 1280x720). `opts.cgroup` (a cgroup v2 directory) starts the
+ * browser and all its processes in that cgroup, so a test can cut its
+ * network alone (nftables matches packets by the cgroup of their socket).
+ */
 export async function launchBrowser(opts = {}) {
   mkdirSync(tmp, { recursive: true });
   const args = [
@@ -189,8 +206,9 @@ export async function launchBrowser(opts = {}) {
   const ns = ensureNetns();
   if (ns) {
     // playwright starts the browser itself; a wrapper puts it in the namespace.
-    executablePath = join(tmp, 'chromium-in-netns.sh');
-    writeFileSync(executablePath, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
+    executablePath = join(tmp, opts.cgroup ? 'chromium-in-netns-cgroup.sh' : 'chromium-in-netns.sh');
+    const enter = opts.cgroup ? `echo $$ > '${opts.cgroup}/cgroup.procs' || exit 1\n` : '';
+    writeFileSync(executablePath, `#!/bin/sh\n${enter}exec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
     chmodSync(executablePath, 0o755);
   }
   return chromium.launch({ executablePath, headless: true, args });

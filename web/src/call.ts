@@ -24,8 +24,10 @@ import {
   type JoinMessage,
   type MediaKind,
   type ModeratorMessage,
+  type ParticipantInfo,
   type ServerMessage,
 } from './protocol';
+import { MediaWatch, Reconnector, shouldReconnect, watchNetwork, type Outcome } from './reconnect';
 import { initialState, nameOf, RoomStore } from './room';
 import { Signal, socketURL, type CloseInfo } from './signal';
 import { StageStore } from './stage';
@@ -107,6 +109,13 @@ export function endingFromClose(info: CloseInfo, lastError: string | null, ended
   return { kind: 'lost', message: 'left.lost', reason: info.reason || undefined };
 }
 
+/** A reconnect attempt that got no answer in this time is given up (and the next one tried). */
+const ATTEMPT_TIMEOUT_MS = 10000;
+/** After an ICE restart over a socket that seems fine: no word from the server in this time and the socket is dead too. */
+const PROBE_MS = 4000;
+/** Network changes (navigator.connection) restart ICE at most this often. */
+const CHANGE_RESTART_MS = 5000;
+
 type Handlers = { [K in ServerMessage['type']]: (msg: Extract<ServerMessage, { type: K }>) => Promise<void> | void };
 
 export class Call {
@@ -141,6 +150,21 @@ export class Call {
     return true;
   });
   private stopMeasuring: (() => void) | null = null;
+  /** Staying in the meeting through a lost connection (reconnect.ts); `reconnect.state` drives the banner. */
+  readonly reconnect: Reconnector;
+  private readonly mediaWatch = new MediaWatch();
+  /** From `joined`; in memory only, never stored (it would let anyone take over the session). */
+  private resumeToken: string | null = null;
+  /** The reconnect attempt in progress, if any. */
+  private attemptState: { fresh: boolean; settle(o: Outcome): void } | null = null;
+  /** Seconds the server gave before its restart (`server.draining`), until we are back. */
+  draining: number | null = null;
+  /** The browser says it is offline. */
+  offline = false;
+  private lastHeard = 0;
+  private lastRestart = 0;
+  private probeTimer = 0;
+  private unwatch: (() => void) | null = null;
 
   constructor(private readonly opts: CallOptions) {
     const m = opts.media;
@@ -168,18 +192,180 @@ export class Call {
         send: (msg) => this.signal.send(msg),
         relay: (to, data) => this.signal.send({ type: 'relay', to, data }),
         pairwise: (p) => this.keys.pairwise(p),
-        failed: () => this.opts.notify({ key: 'meeting.mediaFailed' }),
+        // A failed server connection is restarted by the media watch (checkMedia).
+        failed: () => this.checkMedia(),
       },
       opts.frames === undefined ? frameSupport() : opts.frames,
     );
     void this.session.setLocal('microphone', m.audio);
     void this.session.setLocal('camera', m.cameraOn ? m.video : null);
-    this.signal = new Signal(socketURL(location), {
+    this.reconnect = new Reconnector({ attempt: (fresh) => this.attempt(fresh), changed: () => this.linkChanged() });
+    this.signal = this.newSignal();
+  }
+
+  /** A signalling connection; only the current one is listened to. */
+  private newSignal(): Signal {
+    const sig: Signal = new Signal(socketURL(location), {
       message: (msg) => {
+        if (sig !== this.signal) return;
+        this.lastHeard = performance.now();
         void this.incoming.run(() => this.handle(msg)).catch((err: unknown) => console.error('plausch:', msg.type, err));
       },
-      close: (info) => this.end(endingFromClose(info, this.lastError, this.endedByUs)),
+      close: (info) => {
+        if (sig === this.signal) this.socketClosed(info);
+      },
     });
+    return sig;
+  }
+
+  private socketClosed(info: CloseInfo): void {
+    const a = this.attemptState;
+    if (a) {
+      a.settle('retry');
+      return;
+    }
+    if (this.phase === 'joined' && this.resumeToken !== null && shouldReconnect(info, this.lastError)) {
+      this.reconnect.lost();
+      return;
+    }
+    this.end(endingFromClose(info, this.lastError, this.endedByUs));
+  }
+
+  /** The banner listens through onPhase too. */
+  private linkChanged(): void {
+    for (const l of this.phaseListeners) l();
+  }
+
+  /** Whether the banner says "Reconnecting…": the socket or the media is being mended, or the browser is offline (not after giving up). */
+  get reconnecting(): boolean {
+    const r = this.reconnect.state;
+    return this.phase === 'joined' && r !== 'failed' && (r === 'reconnecting' || this.mediaWatch.broken || this.offline);
+  }
+
+  /** "Rejoin" after reconnecting gave up: a new round of attempts. */
+  reconnectNow(): void {
+    this.reconnect.now();
+  }
+
+  /**
+   * One reconnect attempt on a new socket: `resume` with our token, or with
+   * `fresh` (the server no longer knows the session) `join` again as the
+   * same person with new media connections.
+   */
+  private attempt(fresh: boolean): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const sig = this.newSignal();
+      this.signal = sig;
+      const state = {
+        fresh,
+        settle: (o: Outcome): void => {
+          if (this.attemptState !== state) return;
+          this.attemptState = null;
+          window.clearTimeout(timer);
+          if (o === 'ok') {
+            this.lastError = null;
+            this.draining = null;
+          } else if (o !== 'final') sig.drop();
+          resolve(o);
+        },
+      };
+      const timer = window.setTimeout(() => state.settle('retry'), ATTEMPT_TIMEOUT_MS);
+      this.attemptState = state;
+      sig.open().then(
+        () =>
+          this.incoming.run(() => {
+            if (this.attemptState !== state) return;
+            if (fresh || this.resumeToken === null) {
+              this.session.reset();
+              this.mediaWatch.reset();
+              this.sendJoin();
+            } else sig.send({ type: 'resume', token: this.resumeToken });
+          }),
+        () => state.settle('retry'),
+      );
+    });
+  }
+
+  /**
+   * Continues on a new socket: the old one seems dead, or is tied to a
+   * network that went. It is not closed first (that would show us as
+   * reconnecting to the others): the server closes it when the `resume`
+   * takes over, else we do a little later.
+   */
+  private abandonSocket(): void {
+    if (this.phase !== 'joined' || this.reconnect.state !== 'up') return;
+    const old = this.signal;
+    old.detach();
+    window.setTimeout(() => old.drop(), ATTEMPT_TIMEOUT_MS);
+    this.reconnect.lost();
+  }
+
+  /** About once a second: are the server media connections well? */
+  private checkMedia(): void {
+    if (this.phase !== 'joined' || this.reconnect.state !== 'up') return;
+    const was = this.mediaWatch.broken;
+    if (this.mediaWatch.check(this.session.connectionStates(), performance.now())) this.restartMedia();
+    if (was !== this.mediaWatch.broken) this.linkChanged();
+  }
+
+  /** ICE restarts over the socket we have; if the server then says nothing, the socket is dead too. */
+  private restartMedia(): void {
+    const asked = performance.now();
+    this.lastRestart = asked;
+    this.session.restartIce();
+    window.clearTimeout(this.probeTimer);
+    this.probeTimer = window.setTimeout(() => {
+      if (this.lastHeard < asked) this.abandonSocket();
+    }, PROBE_MS);
+  }
+
+  /** Network events (back online, another network) and the media watch. */
+  private watch(): void {
+    const stop = watchNetwork({
+      online: () => {
+        this.offline = false;
+        this.linkChanged();
+        // The old socket may be tied to the network that went: go on on a
+        // new one at once (the server hands the session over to it).
+        if (this.reconnect.state === 'up') this.abandonSocket();
+        else this.reconnect.now();
+      },
+      offline: () => {
+        this.offline = true;
+        this.linkChanged();
+      },
+      change: () => {
+        if (this.reconnect.state !== 'up') this.reconnect.now();
+        else if (this.phase === 'joined' && performance.now() - this.lastRestart > CHANGE_RESTART_MS) this.restartMedia();
+      },
+    });
+    const timer = window.setInterval(() => this.checkMedia(), 1000);
+    this.unwatch = () => {
+      stop();
+      window.clearInterval(timer);
+      window.clearTimeout(this.probeTimer);
+    };
+  }
+
+  /**
+   * After a `joined` that replaced the list of others: whoever came or went
+   * while we were away gets what a join or a leave would have given them
+   * (keys above all). After a fresh join only the old ids are let go.
+   */
+  private catchUp(before: ParticipantInfo[], resumed: boolean): void {
+    const now = this.store.state.others;
+    for (const p of before) {
+      if (now.some((x) => x.id === p.id)) continue;
+      this.keys.forget(p.id);
+      this.session.peerLeft(p.id);
+      if (resumed) this.opts.notify({ key: 'meeting.left', params: { name: p.name } });
+    }
+    if (!resumed) return;
+    for (const p of now) {
+      if (before.some((x) => x.id === p.id)) continue;
+      this.session.peerJoined(p);
+      this.opts.notify({ key: 'meeting.joined', params: { name: p.name } });
+    }
   }
 
   get media(): LocalMedia {
@@ -207,6 +393,7 @@ export class Call {
     }
     this.sendJoin();
     this.watchLevel();
+    this.watch();
   }
 
   private sendJoin(): void {
@@ -220,6 +407,7 @@ export class Call {
       publicKey: this.keys.identity?.b64 ?? '',
       hasKey: this.keys.hasKey,
       e2ee: this.session.e2ee,
+      resumable: true,
     };
     if (this.password) join.password = this.password;
     this.signal.send(join);
@@ -233,12 +421,25 @@ export class Call {
   private readonly handlers: Handlers = {
     joined: (msg) => {
       const store = this.store;
+      const a = this.attemptState;
+      // Back after a lost connection: the same session, or (fresh) a new one.
+      const again = a !== null && this.phase === 'joined';
+      const resumed = again && !a.fresh && this.session.engine !== null;
+      const before = store.state.others;
+      if (msg.resume) this.resumeToken = msg.resume;
       store.dispatch({ type: 'joined', id: msg.id, room: msg.room, participants: msg.participants, role: msg.role, settings: msg.settings });
-      this.session.joined(msg.iceServers);
+      if (again) this.catchUp(before, resumed);
+      if (resumed) {
+        this.session.resumed();
+        this.mediaWatch.restarted(performance.now());
+        // What we switched while away never reached the server.
+        this.sendMedia();
+      } else this.session.joined(msg.iceServers);
       const waited = this.phase === 'lobby';
       this.setPhase('joined');
       if (waited) this.opts.notify({ key: 'lobby.admitted' });
       this.keys.update();
+      a?.settle('ok');
       this.joinedStage();
     },
     'publish.answer': (msg) => this.session.engine?.handlePublishAnswer(msg.sdp),
@@ -263,6 +464,7 @@ export class Call {
       if (msg.participant.id === s.selfId && !wasModerator && msg.participant.role === 'moderator') {
         this.opts.notify({ key: 'moderation.nowModerator' });
       }
+      if (before?.reconnecting && !msg.participant.reconnecting) this.session.peerBack(msg.participant);
       this.session.peersChanged();
       this.keys.update();
     },
@@ -276,7 +478,10 @@ export class Call {
       this.keys.update();
     },
     speaking: (msg) => this.store.dispatch(msg),
-    'lobby.waiting': () => this.setPhase('lobby'),
+    'lobby.waiting': () => {
+      this.setPhase('lobby');
+      this.attemptState?.settle('ok');
+    },
     'lobby.knock': (msg) => {
       const known = this.store.state.knocks.some((k) => k.id === msg.participant.id);
       this.store.dispatch(msg);
@@ -293,6 +498,10 @@ export class Call {
     forwarded: (msg) => this.stage.forwarded(msg),
     dominant: (msg) => this.stage.dominant(msg.id),
     quality: (msg) => this.stage.quality(msg.participants),
+    'server.draining': (msg) => {
+      this.draining = msg.seconds;
+      this.linkChanged();
+    },
     error: (msg) => this.handleError(msg),
   };
 
@@ -311,8 +520,17 @@ export class Call {
   private handleError(msg: ErrorMessage): void {
     console.warn('plausch: server error', msg.code, msg.message);
     const code = msg.code;
-    if (code === 'password_required' || code === 'wrong_password' || code === 'too_many_attempts') {
-      if (this.phase === 'joined') return;
+    const a = this.attemptState;
+    const passwordProblem = code === 'password_required' || code === 'wrong_password' || code === 'too_many_attempts';
+    if (a && !passwordProblem && !(code in FATAL_ENDINGS)) {
+      // A reconnect attempt did not work: the session is over (join afresh), or try again later.
+      a.settle(code === 'resume_failed' ? 'fresh' : 'retry');
+      return;
+    }
+    if (passwordProblem) {
+      if (this.phase === 'joined' && !a) return;
+      // Joining afresh, the meeting now wants a (new) password: the prompt takes over.
+      a?.settle('ok');
       const retryAt = code === 'too_many_attempts' ? performance.now() + (msg.retryAfter ?? 30) * 1000 : 0;
       // A password that came with the link and was refused is forgotten.
       if (code !== 'too_many_attempts') this.password = null;
@@ -419,7 +637,7 @@ export class Call {
   /** Encrypts and sends a message to everyone, or to one participant. */
   async sendChat(text: string, to: string | null): Promise<SendResult> {
     if (text.trim() === '') return 'empty';
-    if (this.phase !== 'joined') return 'gone';
+    if (this.phase !== 'joined' || this.reconnect.state !== 'up') return 'gone';
     const s = this.store.state;
     const self = s.selfId ?? '';
     const ts = Date.now();
@@ -582,6 +800,9 @@ export class Call {
     if (this.phase === 'ended') return;
     const wasJoined = this.phase === 'joined';
     this.setPhase('ended');
+    this.attemptState?.settle('final');
+    this.reconnect.stop();
+    this.unwatch?.();
     window.clearInterval(this.meterTimer);
     this.stopMeasuring?.();
     this.view.close();

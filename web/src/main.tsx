@@ -10,6 +10,7 @@ import './styles/meeting.css';
 import './styles/panels.css';
 import './styles/e2ee.css';
 import './styles/layout.css';
+import './styles/reconnect.css';
 
 const lang = detectLang(storage.lang(), navigator.languages ?? [navigator.language]);
 setLang(lang);

@@ -24,6 +24,8 @@ export interface ParticipantInfo {
   hasKey?: boolean;
   /** Whether their browser encrypts its media frames end to end (missing: unknown, read as no). */
   e2ee?: boolean;
+  /** Their connection was lost and may come back (`resume`); missing: no. */
+  reconnecting?: boolean;
 }
 
 /** The meeting's settings (the password itself is never sent). */
@@ -80,6 +82,8 @@ export type ErrorCode =
   | 'removed'
   | 'ended'
   | 'e2ee_required'
+  | 'server_draining'
+  | 'resume_failed'
   | 'internal';
 
 // Client to server.
@@ -96,6 +100,20 @@ export interface JoinMessage {
   hasKey: boolean;
   /** Whether this browser encrypts its media frames end to end. */
   e2ee: boolean;
+  /** Ask for a resume token (`joined.resume`), so a lost connection can continue. */
+  resumable?: boolean;
+}
+
+/** Instead of `join` on a new connection: continue the session of this token. */
+export interface ResumeMessage {
+  type: 'resume';
+  token: string;
+}
+
+/** Ask for an ICE-restarting subscribe offer (the publish side restarts with its own offer). */
+export interface RestartMessage {
+  type: 'restart';
+  pc: 'subscribe';
 }
 
 export interface PublishOfferMessage {
@@ -186,6 +204,8 @@ export type ClientMessage =
   | ChatOutMessage
   | RelayOutMessage
   | ViewMessage
+  | ResumeMessage
+  | RestartMessage
   | ModeratorMessage;
 
 // Server to client.
@@ -198,6 +218,8 @@ export interface JoinedMessage {
   settings: RoomSettings;
   iceServers: RTCIceServer[];
   participants: ParticipantInfo[];
+  /** The resume token, when we joined with `resumable` (kept in memory only). */
+  resume?: string;
 }
 
 export interface LobbyWaitingMessage {
@@ -326,6 +348,12 @@ export interface ErrorMessage {
   retryAfter?: number;
 }
 
+/** The server shuts down after `seconds`; then the socket closes with 4002 and we reconnect. */
+export interface ServerDrainingMessage {
+  type: 'server.draining';
+  seconds: number;
+}
+
 export type ServerMessage =
   | JoinedMessage
   | PublishAnswerMessage
@@ -345,6 +373,7 @@ export type ServerMessage =
   | ForwardedMessage
   | DominantMessage
   | QualityMessage
+  | ServerDrainingMessage
   | ErrorMessage;
 
 /** Close code the server uses for fatal errors and too many bad messages. */
@@ -353,6 +382,10 @@ export const CLOSE_ERROR = 4000;
 export const CLOSE_NORMAL = 1000;
 /** Close code when removed, denied at the lobby, the meeting was ended or requires end-to-end encryption (the `error` before says which). */
 export const CLOSE_REMOVED = 4001;
+/** Close code when the server restarts (after `server.draining`): reconnect. */
+export const CLOSE_RESTARTING = 4002;
+/** Close code of a connection whose session continued on a newer one (`resume`). */
+export const CLOSE_REPLACED = 4003;
 
 /** Limits from docs/protocol.md the client keeps to. */
 export const LIMITS = {

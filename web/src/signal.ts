@@ -71,6 +71,7 @@ function participant(v: unknown): ParticipantInfo | null {
   };
   if (isStr(v.publicKey)) p.publicKey = v.publicKey;
   if (isBool(v.e2ee)) p.e2ee = v.e2ee;
+  if (v.reconnecting === true) p.reconnecting = true;
   return p;
 }
 
@@ -146,7 +147,7 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const participants = list(v.participants ?? [], participant);
       if (!isStr(v.id) || participants === null) return null;
       const iceServers = Array.isArray(v.iceServers) ? (v.iceServers.filter(isObj) as unknown as RTCIceServer[]) : [];
-      return {
+      const joined: ServerMessage = {
         type: 'joined',
         id: v.id,
         room: isStr(v.room) ? v.room : '',
@@ -155,6 +156,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
         iceServers,
         participants,
       };
+      if (isStr(v.resume) && v.resume !== '') joined.resume = v.resume;
+      return joined;
     }
     case 'publish.answer':
       return isStr(v.sdp) ? { type: 'publish.answer', sdp: v.sdp } : null;
@@ -205,6 +208,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const participants = Array.isArray(v.participants) ? v.participants.map(quality).filter((x): x is ParticipantQuality => x !== null) : null;
       return participants ? { type: 'quality', participants } : null;
     }
+    case 'server.draining':
+      return { type: 'server.draining', seconds: typeof v.seconds === 'number' && Number.isFinite(v.seconds) && v.seconds >= 0 ? v.seconds : 0 };
     case 'error': {
       const e: ServerMessage = { type: 'error', code: isStr(v.code) ? v.code : 'internal', message: isStr(v.message) ? v.message : '' };
       if (typeof v.retryAfter === 'number' && Number.isFinite(v.retryAfter) && v.retryAfter >= 0) e.retryAfter = v.retryAfter;
@@ -249,7 +254,7 @@ export class Signal {
         resolve();
       };
       ws.onmessage = (ev: MessageEvent) => {
-        if (typeof ev.data !== 'string') return;
+        if (typeof ev.data !== 'string' || this.closed) return;
         const msg = parseServerMessage(ev.data);
         if (msg) this.handlers.message(msg);
         else console.warn('plausch: ignoring a message the client does not understand', ev.data.slice(0, 200));
@@ -283,6 +288,22 @@ export class Signal {
   close(): void {
     this.byUs = true;
     this.ws?.close(1000);
+  }
+
+  /**
+   * Lets go of a connection that seems dead (a reconnect replaces it): no
+   * message or close is reported from now on. The close code is not 1000,
+   * so a server that still hears it keeps the session for a `resume`.
+   */
+  drop(): void {
+    this.closed = true;
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED && ws.readyState !== WebSocket.CLOSING) ws.close(3000, 'reconnecting');
+  }
+
+  /** Stops reporting messages and the close, but leaves the socket open: the server closes it when a `resume` takes over (4003). */
+  detach(): void {
+    this.closed = true;
   }
 
   get isClosed(): boolean {

@@ -148,6 +148,17 @@ export class MediaKeys {
     });
   }
 
+  /** Someone is back after a lost connection: our key again (and a fresh one still waiting), as relays to them were lost meanwhile. */
+  peerBack(peer: MediaPeer): Promise<void> {
+    return this.queue.run(async () => {
+      await this.send(peer, this.current);
+      if (this.pending && peer.e2ee) {
+        this.pending.waiting.add(peer.id);
+        await this.send(peer, this.pending);
+      }
+    });
+  }
+
   /** Someone left: a fresh key for those who remain, used once they have it. */
   peerLeft(id: string): Promise<void> {
     return this.queue.run(async () => {

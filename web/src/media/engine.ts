@@ -68,7 +68,8 @@ export class Engine {
   /** Which source each of our sending transceivers carries. */
   private sources = new Map<RTCRtpTransceiver, Source>();
   private negotiation = new SerialQueue();
-  private pendingAnswer: { resolve(sdp: string): void; reject(err: Error): void } | null = null;
+  /** The outstanding publish offer's answer; resolved with null when a restart offer replaces it. */
+  private pendingAnswer: { resolve(sdp: string | null): void; reject(err: Error): void } | null = null;
   private offered = false;
   private earlyCandidates: RTCIceCandidateInit[] = [];
   private received: Record<string, MediaStreamTrack> = {};
@@ -161,17 +162,17 @@ export class Engine {
   }
 
   /** One offer/answer round on the publish connection, never two at once. */
-  private negotiate(): Promise<void> {
+  private negotiate(iceRestart = false): Promise<void> {
     return this.negotiation.run(async () => {
       const pc = this.publish;
       if (!pc || this.closed) return;
-      const offer = await pc.createOffer();
+      const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : undefined);
       await pc.setLocalDescription(offer);
       const tracks: PublishTrack[] = [];
       for (const [tr, source] of this.sources) {
         if (tr.mid !== null) tracks.push({ mid: tr.mid, source });
       }
-      const answered = new Promise<string>((resolve, reject) => {
+      const answered = new Promise<string | null>((resolve, reject) => {
         this.pendingAnswer = { resolve, reject };
         setTimeout(() => reject(new Error('no publish.answer in time')), ANSWER_TIMEOUT_MS);
       });
@@ -182,7 +183,7 @@ export class Engine {
         this.earlyCandidates = [];
       }
       const sdp = await answered;
-      if (this.closed) return;
+      if (this.closed || sdp === null) return;
       await pc.setRemoteDescription({ type: 'answer', sdp: dropUnusableSimulcast(sdp) });
       for (const [tr, source] of this.sources) {
         if (source === 'camera') await fitSingleLayer(tr.sender);
@@ -190,6 +191,31 @@ export class Engine {
         if (source !== 'microphone') await setActive(tr.sender, tr.sender.track !== null);
       }
     });
+  }
+
+  /**
+   * Restarts ICE on both server connections (a network change, or back on a
+   * new signalling connection): `restart` makes the server send an
+   * ICE-restarting subscribe offer; the publish side offers with iceRestart.
+   * With `lostOffer`, an offer still waiting for its answer went with the old
+   * connection: the restart offer replaces it instead of waiting 15 s.
+   */
+  restartIce(lostOffer = false): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.subscribe) this.deps.send({ type: 'restart', pc: 'subscribe' });
+    if (lostOffer) {
+      this.pendingAnswer?.resolve(null);
+      this.pendingAnswer = null;
+    }
+    return this.negotiate(true);
+  }
+
+  /** The states of the server connections that exist. */
+  connectionStates(): RTCPeerConnectionState[] {
+    const out: RTCPeerConnectionState[] = [];
+    if (this.publish) out.push(this.publish.connectionState);
+    if (this.subscribe) out.push(this.subscribe.connectionState);
+    return out;
   }
 
   /** The server's answer to our latest publish offer. */

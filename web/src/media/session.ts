@@ -130,8 +130,58 @@ export class MediaSession {
     );
     // Not awaited: the answer comes through the same message queue.
     this.engine.startPublish().catch((err: unknown) => console.error('plausch: publish', err));
+    // Joined again after a lost session while sharing: the screen goes on.
+    if (this.local.screen) this.engine.startScreen(null).catch((err: unknown) => console.error('plausch: screen', err));
     void this.keys?.joined();
     this.evaluate();
+  }
+
+  // Reconnecting (reconnect.ts)
+
+  /** Back on a new signalling connection, same session: ICE restarts, and our key again to everyone (relays were lost meanwhile). */
+  resumed(): void {
+    this.engine?.restartIce(true).catch((err: unknown) => console.error('plausch: ICE restart', err));
+    // A direct connection that failed while we were away gets another chance.
+    if (this.direct?.state === 'failed') {
+      this.direct.close(false);
+      this.direct = null;
+    }
+    void this.keys?.joined();
+    this.evaluate();
+  }
+
+  /** The network changed or media broke: ICE restarts on the server connections. */
+  restartIce(): void {
+    this.engine?.restartIce().catch((err: unknown) => console.error('plausch: ICE restart', err));
+  }
+
+  /** States of the server connections (the direct connection heals itself or falls back). */
+  connectionStates(): RTCPeerConnectionState[] {
+    return this.engine?.connectionStates() ?? [];
+  }
+
+  /** Someone is back after a lost connection: what we sent meanwhile (a new key) may be lost. */
+  peerBack(p: ParticipantInfo): void {
+    void this.keys?.peerBack(p);
+  }
+
+  /** Before joining afresh (the session could not be resumed): no server or direct connection is kept. */
+  reset(): void {
+    window.clearTimeout(this.sendTimer);
+    this.sendTimer = 0;
+    this.direct?.close(false);
+    this.direct = null;
+    this.engine?.close();
+    this.engine = null;
+    this.sfuSending = false;
+    this.showDirect = this.directFlowing = this.sfuFlowing = false;
+    this.lastDirect = null;
+    this.lastSfu = {};
+    this.schedulePoll();
+    const store = this.deps.store;
+    store.dispatch({ type: 'remote', remote: [], tracks: {} });
+    store.dispatch({ type: 'direct', direct: null });
+    store.dispatch({ type: 'media.mode', mode: 'sfu' });
   }
 
   setMode(mode: 'sfu' | 'p2p', peer?: string): void {

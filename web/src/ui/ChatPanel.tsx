@@ -84,6 +84,7 @@ export function ChatPanel(props: { call: Call; state: RoomState<MediaStreamTrack
       setText('');
       setProblem(null);
     } else if (result === 'toolong') setProblem('chat.tooLong');
+    else if (result === 'gone' && call.reconnect.state !== 'up') setProblem('chat.notConnected');
     field.current?.focus();
   };
 

@@ -20,7 +20,7 @@ import { Tile, type TileProps } from './Tile';
 import { useHiddenReport } from './visible';
 
 type Model = TileModel<MediaStreamTrack>;
-export type Extra = (c: Model) => Pick<TileProps, 'media' | 'verified'>;
+export type Extra = (c: Model) => Pick<TileProps, 'media' | 'verified' | 'reconnecting'>;
 
 /** The layout mode with its automatic switch to speaker view while a screen is shared. */
 export function useLayoutMode(screens: number): [LayoutMode, () => void] {

@@ -15,6 +15,7 @@ import { LanguageSwitch } from './LanguageSwitch';
 import { Layout, useLayoutMode, type Extra } from './Layout';
 import { NoticeArea, type Notices } from './Notices';
 import { PeoplePanel } from './PeoplePanel';
+import { ReconnectBanner } from './Reconnect';
 import { Settings } from './Settings';
 import { Toolbar } from './Toolbar';
 
@@ -81,7 +82,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
   const extra: Extra = (c) => {
     if (c.self) return { media: call.session.e2ee ? 'ok' : 'plain' };
     const p = state.others.find((o) => o.id === c.participant);
-    return p ? { media: call.session.peerMedia(p), verified: call.keys.isVerified(p) } : {};
+    return p ? { media: call.session.peerMedia(p), verified: call.keys.isVerified(p), reconnecting: p.reconnecting === true } : {};
   };
 
   useEffect(() => {
@@ -201,6 +202,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
       />
 
       <NoticeArea notices={notices} />
+      <ReconnectBanner call={call} />
 
       <div class="audio-sinks" aria-hidden="true">
         {audioTracks(state)

@@ -31,6 +31,8 @@ export interface TileProps {
   paused?: boolean;
   /** Reports this tile's video as shown (with its size) while it is on screen. */
   view?: ViewReporter;
+  /** Their connection is lost for the moment and may come back. */
+  reconnecting?: boolean;
 }
 
 function blocked(media: PeerMedia | undefined, name: string): string | null {
@@ -40,7 +42,7 @@ function blocked(media: PeerMedia | undefined, name: string): string | null {
   return null;
 }
 
-export function Tile({ tile, localTrack, media, verified, quality, paused, view }: TileProps): JSX.Element {
+export function Tile({ tile, localTrack, media, verified, reconnecting, quality, paused, view }: TileProps): JSX.Element {
   const [el, setEl] = useState<HTMLElement | null>(null);
   useViewReport(el, view ? { participant: tile.participant, source: tile.kind } : null, view);
   const name = tile.self ? t('meeting.you', { name: tile.name }) : tile.name;
@@ -48,7 +50,7 @@ export function Tile({ tile, localTrack, media, verified, quality, paused, view 
   const track = tile.self ? (localTrack ?? undefined) : tile.track;
   const why = tile.self ? null : blocked(media, tile.name);
   const showVideo = track !== undefined && tile.video && why === null && !paused;
-  const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '', why ? 'blocked' : '']
+  const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '', why ? 'blocked' : '', reconnecting ? 'reconnecting' : '']
     .filter(Boolean)
     .join(' ');
   return (
@@ -71,7 +73,11 @@ export function Tile({ tile, localTrack, media, verified, quality, paused, view 
           </div>
         </div>
       )}
-      {why ? (
+      {reconnecting ? (
+        <p class="tile-state" role="status">
+          {t('meeting.reconnecting')}
+        </p>
+      ) : why ? (
         <p class={`tile-state${media === 'waiting' ? '' : ' bad'}`} role="status" title={media === 'failing' ? t('e2ee.cannotDecryptText', { name: tile.name }) : undefined}>
           {why}
         </p>
