@@ -335,8 +335,12 @@ test('three with encryption see and hear each other; the server\'s tap cannot de
     const cam = out.tracks.find((t) => t.participant === id && t.source === 'camera');
     assert.ok(cam, `the server forwarded ${n}'s camera`);
     assert.ok(cam.packets > 0 && cam.keyframes > 0, `${n}: keyframes forwarded`);
-    assert.equal(cam.decodedKeyframes, 0, `${n}: no keyframe decodes on the server side`);
+    // Random bytes behind a clear VP8 header pass the tap's decoder now and
+    // then (more often for the small simulcast layers), while a plain stream
+    // never has an undecodable keyframe (the Paul control below): one
+    // undecodable keyframe is the proof.
     assert.ok(cam.undecodableKeyframes > 0, `${n}: the keyframes are there but undecodable`);
+    assert.ok(cam.decodedKeyframes < cam.keyframes, `${n}: not every keyframe decodes on the server side`);
     const mic = out.tracks.find((t) => t.participant === id && t.source === 'microphone');
     assert.ok(mic?.packets > 0, `${n}: audio forwarded`);
   }
@@ -467,7 +471,8 @@ test('a browser without frame encryption: marked "not end-to-end encrypted"; its
   const paulCam = cams.find((c) => c.who === 'Paul');
   const ruthCam = cams.find((c) => c.who === 'Ruth');
   assert.ok(paulCam && paulCam.decoded > 0, 'plain VP8 decodes on the server side (the control)');
-  assert.ok(ruthCam && ruthCam.decoded === 0 && ruthCam.undecodable > 0, 'encrypted VP8 does not');
+  assert.ok(paulCam.undecodable === 0, 'every plain keyframe decodes');
+  assert.ok(ruthCam && ruthCam.undecodable > 0, 'encrypted VP8 does not (random bytes behind the clear header decode now and then)');
 
   // Require end-to-end encryption: Paul is removed with a clear page; a newcomer like him is turned away.
   await ruth.page.getByRole('button', { name: 'Participants' }).click();

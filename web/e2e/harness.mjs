@@ -160,6 +160,22 @@ export function runPlausch(args, timeoutMs = 60000) {
 }
 
 /**
+ * Starts `plausch <args>` in the test namespace and leaves it running (e.g.
+ * silent `probe` participants that fill a meeting); stop() ends it.
+ */
+export function startPlausch(args) {
+  const [cmd, ...rest] = inNetns([join(tmp, 'plausch'), ...args]);
+  const proc = spawn(cmd, rest, { stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  return {
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/**
  * Launches Chromium; `opts.cameraFile === false` keeps Chromium's own fake
  * camera (it does 1280x720). `opts.cgroup` (a cgroup v2 directory) starts the
  * browser and all its processes in that cgroup, so a test can cut its

@@ -12,7 +12,9 @@ import type { EngineStats } from './media/engine';
 import { LevelMeter, LocalMedia, SPEAKING_LEVEL } from './media/devices';
 import { frameSupport, type FrameSupport } from './media/framecrypto';
 import { SerialQueue } from './media/queue';
+import { startMeasuring } from './media/measure';
 import { MediaSession } from './media/session';
+import { ViewReporter } from './media/view';
 import {
   CLOSE_ERROR,
   CLOSE_REMOVED,
@@ -28,6 +30,7 @@ import {
 import { MediaWatch, Reconnector, shouldReconnect, watchNetwork, type Outcome } from './reconnect';
 import { initialState, nameOf, RoomStore } from './room';
 import { Signal, socketURL, type CloseInfo } from './signal';
+import { StageStore } from './stage';
 
 /**
  * connecting: socket open, `join` sent; password: the meeting wants a
@@ -138,6 +141,15 @@ export class Call {
   /** Group messages that arrived before we had the meeting key, by chat id. */
   private pending = new Map<number, { from: string; data: string }>();
   private phaseListeners = new Set<() => void>();
+  /** Dominant speaker, forwarded videos and connection figures (large meetings). */
+  readonly stage = new StageStore();
+  /** Tells the server which videos we show (`view`); the layout reports to it. */
+  readonly view = new ViewReporter((m) => {
+    if (this.phase !== 'joined') return false;
+    this.signal.send(m);
+    return true;
+  });
+  private stopMeasuring: (() => void) | null = null;
   /** Staying in the meeting through a lost connection (reconnect.ts); `reconnect.state` drives the banner. */
   readonly reconnect: Reconnector;
   private readonly mediaWatch = new MediaWatch();
@@ -428,6 +440,7 @@ export class Call {
       if (waited) this.opts.notify({ key: 'lobby.admitted' });
       this.keys.update();
       a?.settle('ok');
+      this.joinedStage();
     },
     'publish.answer': (msg) => this.session.engine?.handlePublishAnswer(msg.sdp),
     'subscribe.offer': (msg) => this.session.subscribeOffer(msg.sdp, msg.tracks),
@@ -459,6 +472,7 @@ export class Call {
       const name = nameOf(this.store.state, msg.id);
       this.keys.forget(msg.id);
       this.store.dispatch(msg);
+      this.stage.left(msg.id);
       this.session.peerLeft(msg.id);
       if (name !== undefined) this.opts.notify({ key: 'meeting.left', params: { name } });
       this.keys.update();
@@ -481,12 +495,27 @@ export class Call {
       const peer = this.store.state.others.find((p) => p.id === msg.from);
       if (peer && !this.session.handleRelay(peer, msg.data)) await this.keys.handleRelay(peer, msg.data);
     },
+    forwarded: (msg) => this.stage.forwarded(msg),
+    dominant: (msg) => this.stage.dominant(msg.id),
+    quality: (msg) => this.stage.quality(msg.participants),
     'server.draining': (msg) => {
       this.draining = msg.seconds;
       this.linkChanged();
     },
     error: (msg) => this.handleError(msg),
   };
+
+  /** In the meeting (again): the server hears our view anew; our own connections are measured. */
+  private joinedStage(): void {
+    this.view.reset();
+    this.stopMeasuring ??= startMeasuring(
+      {
+        own: () => this.session.connections(),
+        direct: () => this.session.direct?.connection() ?? null,
+      },
+      (local, direct) => this.stage.measured(local, direct),
+    );
+  }
 
   private handleError(msg: ErrorMessage): void {
     console.warn('plausch: server error', msg.code, msg.message);
@@ -507,6 +536,11 @@ export class Call {
       if (code !== 'too_many_attempts') this.password = null;
       this.gate = { problem: code === 'wrong_password' ? 'wrong' : code === 'too_many_attempts' ? 'tooMany' : 'none', retryAt, checking: false };
       this.setPhase('password');
+      return;
+    }
+    if (code === 'unknown_type' && msg.message.includes('"view"')) {
+      // An older server: it forwards every video anyway.
+      this.view.disable();
       return;
     }
     this.lastError = code;
@@ -770,6 +804,8 @@ export class Call {
     this.reconnect.stop();
     this.unwatch?.();
     window.clearInterval(this.meterTimer);
+    this.stopMeasuring?.();
+    this.view.close();
     this.meter?.close();
     this.screen?.stop();
     this.screen = null;

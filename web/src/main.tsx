@@ -9,6 +9,7 @@ import './styles/pages.css';
 import './styles/meeting.css';
 import './styles/panels.css';
 import './styles/e2ee.css';
+import './styles/layout.css';
 import './styles/reconnect.css';
 
 const lang = detectLang(storage.lang(), navigator.languages ?? [navigator.language]);

@@ -163,6 +163,22 @@ export interface RelayOutMessage {
 
 export type MediaKind = 'audio' | 'video';
 
+/** A remote video on screen, with its size in device pixels (`view`). */
+export interface ViewVideo {
+  participant: string;
+  source: 'camera' | 'screen';
+  width: number;
+  height: number;
+}
+
+/** What the client shows, so the server forwards only that (docs/protocol.md `view`). */
+export interface ViewMessage {
+  type: 'view';
+  videos: ViewVideo[];
+  /** Cap on forwarded camera videos (0 = no limit). */
+  lastN?: number;
+}
+
 /** What only a moderator may send. */
 export type ModeratorMessage =
   | { type: 'room.password'; password: string }
@@ -187,6 +203,7 @@ export type ClientMessage =
   | KeyStatusMessage
   | ChatOutMessage
   | RelayOutMessage
+  | ViewMessage
   | ResumeMessage
   | RestartMessage
   | ModeratorMessage;
@@ -281,6 +298,48 @@ export interface SpeakingMessage {
   ids: string[];
 }
 
+/** A video the server sends us now, and which simulcast layer (0 = smallest). */
+export interface ForwardedVideo {
+  participant: string;
+  source: 'camera' | 'screen';
+  layer: number;
+  width?: number;
+  height?: number;
+}
+
+export interface ForwardedMessage {
+  type: 'forwarded';
+  videos: ForwardedVideo[];
+}
+
+export interface DominantMessage {
+  type: 'dominant';
+  id: string;
+}
+
+export type QualityLevel = 'good' | 'fair' | 'poor';
+
+/** Connection figures the server measured for one participant (`quality`). */
+export interface ParticipantQuality {
+  id: string;
+  level: QualityLevel;
+  /** What the server receives from them. */
+  sendKbps: number;
+  /** What the server sends them. */
+  recvKbps: number;
+  /** The larger of upstream and downstream loss, 0-1. */
+  loss: number;
+  /** Round trip server-participant in ms (0 = not known yet). */
+  rtt: number;
+  /** The server's estimate of their downlink (0 = not known). */
+  bandwidthKbps: number;
+}
+
+export interface QualityMessage {
+  type: 'quality';
+  participants: ParticipantQuality[];
+}
+
 export interface ErrorMessage {
   type: 'error';
   code: ErrorCode | string;
@@ -311,6 +370,9 @@ export type ServerMessage =
   | MutedMessage
   | ChatInMessage
   | RelayInMessage
+  | ForwardedMessage
+  | DominantMessage
+  | QualityMessage
   | ServerDrainingMessage
   | ErrorMessage;
 

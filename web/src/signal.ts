@@ -5,8 +5,10 @@
 import {
   LIMITS,
   type ClientMessage,
+  type ForwardedVideo,
   type Knock,
   type ParticipantInfo,
+  type ParticipantQuality,
   type RoomSettings,
   type ServerMessage,
   type SubscribeTrack,
@@ -92,6 +94,34 @@ function subscribeTrack(v: unknown): SubscribeTrack | null {
   return { mid: v.mid, participant: v.participant, source: v.source as SubscribeTrack['source'], kind };
 }
 
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const num = (v: unknown): number => (isNum(v) && v >= 0 ? v : 0);
+
+function forwardedVideo(v: unknown): ForwardedVideo | null {
+  if (!isObj(v) || !isStr(v.participant) || (v.source !== 'camera' && v.source !== 'screen')) return null;
+  const f: ForwardedVideo = { participant: v.participant, source: v.source, layer: num(v.layer) };
+  if (isNum(v.width) && isNum(v.height)) {
+    f.width = v.width;
+    f.height = v.height;
+  }
+  return f;
+}
+
+function quality(v: unknown): ParticipantQuality | null {
+  if (!isObj(v) || !isStr(v.id)) return null;
+  const level = v.level === 'good' || v.level === 'fair' || v.level === 'poor' ? v.level : null;
+  if (!level) return null;
+  return {
+    id: v.id,
+    level,
+    sendKbps: num(v.sendKbps),
+    recvKbps: num(v.recvKbps),
+    loss: Math.min(1, num(v.loss)),
+    rtt: num(v.rtt),
+    bandwidthKbps: num(v.bandwidthKbps),
+  };
+}
+
 function list<T>(v: unknown, item: (x: unknown) => T | null): T[] | null {
   if (!Array.isArray(v)) return null;
   const out: T[] = [];
@@ -167,6 +197,17 @@ export function parseServerMessage(text: string): ServerMessage | null {
     }
     case 'relay':
       return isStr(v.from) && isStr(v.data) ? { type: 'relay', from: v.from, data: v.data } : null;
+    case 'forwarded': {
+      // A video of a kind we do not know (a newer server) is left out, not the whole message.
+      const videos = Array.isArray(v.videos) ? v.videos.map(forwardedVideo).filter((x): x is ForwardedVideo => x !== null) : null;
+      return videos ? { type: 'forwarded', videos } : null;
+    }
+    case 'dominant':
+      return isStr(v.id) ? { type: 'dominant', id: v.id } : null;
+    case 'quality': {
+      const participants = Array.isArray(v.participants) ? v.participants.map(quality).filter((x): x is ParticipantQuality => x !== null) : null;
+      return participants ? { type: 'quality', participants } : null;
+    }
     case 'server.draining':
       return { type: 'server.draining', seconds: typeof v.seconds === 'number' && Number.isFinite(v.seconds) && v.seconds >= 0 ? v.seconds : 0 };
     case 'error': {

@@ -6,6 +6,7 @@
 import type { ClientMessage, PcName, PublishTrack, Source, SubscribeTrack } from '../protocol';
 import { preferVP8, type FrameCrypto } from './framecrypto';
 import { SerialQueue } from './queue';
+import { cameraInit, dropUnusableSimulcast, fitSingleLayer, screenInit, setActive, tuneScreen } from './simulcast';
 
 export interface EngineDeps {
   send(msg: ClientMessage): void;
@@ -105,7 +106,10 @@ export class Engine {
 
   /** A sending m-line, encrypted end to end when this browser can. */
   private addSender(pc: RTCPeerConnection, kind: 'audio' | 'video', track: MediaStreamTrack | null, source: Source): RTCRtpTransceiver {
-    const tr = pc.addTransceiver(kind, { direction: 'sendonly' });
+    // The camera as simulcast, a screen sharp and slow (media/simulcast.ts).
+    const init = source === 'camera' ? cameraInit() : source === 'screen' ? screenInit() : {};
+    const tr = pc.addTransceiver(kind, { direction: 'sendonly', ...init });
+    if (source === 'screen') void tuneScreen(tr.sender);
     if (kind === 'video') preferVP8(tr);
     this.frames?.encryptSender(tr.sender, kind);
     if (track) void tr.sender.replaceTrack(track).catch(() => undefined);
@@ -129,7 +133,9 @@ export class Engine {
   /** Puts a new track (or none) on the microphone, camera or screen m-line without renegotiating. */
   async replace(source: 'microphone' | 'camera' | 'screen', track: MediaStreamTrack | null): Promise<void> {
     for (const [tr, s] of this.sources) {
-      if (s === source && tr.sender.track !== track) await tr.sender.replaceTrack(track);
+      if (s !== source) continue;
+      if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
+      if (source !== 'microphone') await setActive(tr.sender, track !== null);
     }
   }
 
@@ -178,7 +184,12 @@ export class Engine {
       }
       const sdp = await answered;
       if (this.closed || sdp === null) return;
-      await pc.setRemoteDescription({ type: 'answer', sdp });
+      await pc.setRemoteDescription({ type: 'answer', sdp: dropUnusableSimulcast(sdp) });
+      for (const [tr, source] of this.sources) {
+        if (source === 'camera') await fitSingleLayer(tr.sender);
+        // Encodings follow the track; a change refused during the negotiation is made now.
+        if (source !== 'microphone') await setActive(tr.sender, tr.sender.track !== null);
+      }
     });
   }
 
@@ -280,6 +291,11 @@ export class Engine {
   async stats(out: EngineStats, addresses: Set<string>): Promise<void> {
     if (this.subscribe) await addStats(out, addresses, this.subscribe);
     if (this.publish) await addStats(out, addresses, this.publish);
+  }
+
+  /** The publish and subscribe connections that exist. */
+  connections(): RTCPeerConnection[] {
+    return [this.publish, this.subscribe].filter((pc): pc is RTCPeerConnection => pc !== null);
   }
 
   close(): void {

@@ -460,6 +460,13 @@ export class MediaSession {
     };
   }
 
+  /** Every connection that carries our media now (for measuring). */
+  connections(): RTCPeerConnection[] {
+    const out = this.engine?.connections() ?? [];
+    const d = this.direct?.connection();
+    return d ? [...out, d] : out;
+  }
+
   async stats(): Promise<EngineStats> {
     const out = emptyStats();
     const addresses = new Set<string>();

@@ -5,18 +5,18 @@ import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call } from '../call';
 import { t } from '../i18n';
-import { audioTracks, gridColumns, isModerator, tiles, type TileModel } from '../room';
+import { audioTracks, isModerator, tiles } from '../room';
 import { ChatPanel } from './ChatPanel';
 import { EncryptionInfo } from './EncryptionInfo';
 import { LobbyWait, PasswordPrompt } from './Gate';
-import { useChanges, useRoom, useSize, useTrack } from './hooks';
+import { useChanges, useRoom, useTrack } from './hooks';
 import { Logo, PeopleIcon } from './icons';
 import { LanguageSwitch } from './LanguageSwitch';
+import { Layout, useLayoutMode, type Extra } from './Layout';
 import { NoticeArea, type Notices } from './Notices';
 import { PeoplePanel } from './PeoplePanel';
 import { ReconnectBanner } from './Reconnect';
 import { Settings } from './Settings';
-import { Tile, type TileProps } from './Tile';
 import { Toolbar } from './Toolbar';
 
 declare global {
@@ -54,36 +54,6 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
-type Extra = (c: TileModel<MediaStreamTrack>) => Pick<TileProps, 'media' | 'verified' | 'reconnecting'>;
-
-function CameraGrid(props: { cameras: TileModel<MediaStreamTrack>[]; local: MediaStreamTrack | null; alone: boolean; extra: Extra }): JSX.Element {
-  const [box, setBox] = useState<HTMLElement | null>(null);
-  const { w, h } = useSize(box);
-  const n = props.cameras.length;
-  const gap = 12;
-  // Portrait screens get taller tiles, so phones are not all letterbox.
-  const aspect = h > w * 1.2 ? 4 / 3 : 16 / 9;
-  const reserve = props.alone ? 110 : 0;
-  const cols = gridColumns(n, w, h - reserve, aspect);
-  const rows = Math.ceil(n / cols);
-  const tileW = Math.max(120, Math.floor(Math.min((w - gap * (cols - 1)) / cols, ((h - reserve - gap * (rows - 1)) / rows) * aspect)));
-  return (
-    <div class={`grid${props.alone ? ' alone' : ''}`} ref={setBox} style={{ '--cols': String(cols), '--tile-w': `${tileW}px`, '--tile-aspect': String(aspect) }}>
-      <div class="grid-tiles">
-        {props.cameras.map((c) => (
-          <Tile key={c.key} tile={c} localTrack={c.self ? props.local : undefined} {...props.extra(c)} />
-        ))}
-      </div>
-      {props.alone ? (
-        <div class="alone-hint">
-          <p class="alone-title">{t('meeting.alone')}</p>
-          <p>{t('meeting.aloneHint')}</p>
-        </div>
-      ) : null}
-    </div>
-  );
-}
-
 type Panel = 'chat' | 'people' | null;
 
 export function Meeting(props: { call: Call; notices: Notices; navigate(path: string): void }): JSX.Element {
@@ -107,6 +77,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
   const media = call.media;
   const speaker = media.prefs.speaker ?? '';
   const { screens, cameras } = tiles(state);
+  const [layout, toggleLayout] = useLayoutMode(screens.length);
   const count = state.others.length + 1;
   const extra: Extra = (c) => {
     if (c.self) return { media: call.session.e2ee ? 'ok' : 'plain' };
@@ -149,7 +120,6 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
   };
 
   const canShare = typeof navigator.mediaDevices?.getDisplayMedia === 'function';
-  const screenTrack = call.screenTrack();
   const alone = state.others.length === 0 && call.phase === 'joined';
 
   if (call.phase === 'password') return <PasswordPrompt call={call} room={state.room} navigate={props.navigate} />;
@@ -183,24 +153,9 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
       </header>
 
       <div class="meeting-body">
-      <main class={`meeting-main${screens.length ? ' has-stage' : ''}`} aria-label={t('meeting.participants')}>
+      <main class={`meeting-main${layout === 'speaker' ? ' has-stage' : ''}`} aria-label={t('meeting.participants')}>
         {call.phase === 'connecting' ? <p class="connecting">{t('meeting.connecting')}</p> : null}
-        {screens.length ? (
-          <div class="stage-layout">
-            <div class={`stage stage-${Math.min(screens.length, 2)}`}>
-              {screens.map((s) => (
-                <Tile key={s.key} tile={s} localTrack={s.self ? screenTrack : undefined} {...extra(s)} />
-              ))}
-            </div>
-            <div class="strip">
-              {cameras.map((c) => (
-                <Tile key={c.key} tile={c} localTrack={c.self ? media.video : undefined} {...extra(c)} />
-              ))}
-            </div>
-          </div>
-        ) : (
-          <CameraGrid cameras={cameras} local={media.video} alone={alone} extra={extra} />
-        )}
+        <Layout call={call} state={state} mode={layout} screens={screens} cameras={cameras} extra={extra} alone={alone} />
       </main>
       {panel ? (
         <div class="panel-frame" onKeyDown={closeOnEscape}>
@@ -229,6 +184,8 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
         onChat={() => setPanel(panel === 'chat' ? null : 'chat')}
         onPeople={() => setPanel(panel === 'people' ? null : 'people')}
         onSettings={() => setSettingsOpen(true)}
+        layout={layout}
+        onLayout={toggleLayout}
         onLeave={() => call.leave()}
       />
 
@@ -236,6 +193,7 @@ export function Meeting(props: { call: Call; notices: Notices; navigate(path: st
         open={settingsOpen}
         media={media}
         onClose={() => setSettingsOpen(false)}
+        view={call.view}
         actions={{
           camera: (id) => void call.switchCamera(id),
           microphone: (id) => void call.switchMicrophone(id),

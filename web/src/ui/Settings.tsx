@@ -4,11 +4,41 @@
 import type { JSX } from 'preact';
 import { t } from '../i18n';
 import type { LocalMedia } from '../media/devices';
+import { LAST_N_CHOICES, type LastN, type ViewReporter } from '../media/view';
 import { DeviceSelects, MicMeter, type DeviceActions } from './Devices';
 import { useChanges, useModalDialog } from './hooks';
 import { LanguageSwitch } from './LanguageSwitch';
 
-export function Settings(props: { open: boolean; media: LocalMedia; actions: DeviceActions; onClose(): void }): JSX.Element {
+/** "Maximum videos": how many camera videos the server sends at most (`lastN`). */
+function MaxVideos(props: { view: ViewReporter }): JSX.Element {
+  useChanges(props.view.onChange);
+  const value = String(props.view.lastN);
+  return (
+    <div class="field max-videos">
+      <label for="settings-max-videos">{t('settings.maxVideos')}</label>
+      <select
+        id="settings-max-videos"
+        aria-describedby="settings-max-videos-hint"
+        value={value}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          props.view.setLastN(v === 'auto' ? 'auto' : (Number(v) as LastN));
+        }}
+      >
+        {LAST_N_CHOICES.map((n) => (
+          <option key={String(n)} value={String(n)}>
+            {n === 'auto' ? t('settings.maxVideosAuto') : String(n)}
+          </option>
+        ))}
+      </select>
+      <p class="hint" id="settings-max-videos-hint">
+        {t('settings.maxVideosHint')}
+      </p>
+    </div>
+  );
+}
+
+export function Settings(props: { open: boolean; media: LocalMedia; actions: DeviceActions; onClose(): void; view?: ViewReporter }): JSX.Element {
   const { ref, onKeyDown } = useModalDialog(props.open, props.onClose);
   useChanges(props.media.onChange);
   return (
@@ -32,6 +62,7 @@ export function Settings(props: { open: boolean; media: LocalMedia; actions: Dev
             {t('device.micLevel')}
           </p>
           <MicMeter track={props.media.audio} on={props.media.micOn} />
+          {props.view ? <MaxVideos view={props.view} /> : null}
           <div class="dialog-lang">
             <LanguageSwitch />
           </div>

@@ -5,12 +5,17 @@
 // are still on their way.
 
 import type { JSX } from 'preact';
+import { useState } from 'preact/hooks';
 import { t } from '../i18n';
 import type { PeerMedia } from '../media/session';
+import type { ViewReporter } from '../media/view';
+import type { QualityFigures } from '../quality';
 import { colourIndex, initials } from '../names';
 import type { TileModel } from '../room';
 import { CheckIcon, MicOffIcon, UnlockIcon } from './icons';
+import { QualityIndicator } from './Quality';
 import { Video } from './Video';
+import { useViewReport } from './visible';
 
 export interface TileProps {
   tile: TileModel<MediaStreamTrack>;
@@ -20,6 +25,12 @@ export interface TileProps {
   media?: PeerMedia;
   /** We compared the verification code with them. */
   verified?: boolean;
+  /** Connection figures for the indicator (none: no indicator). */
+  quality?: QualityFigures;
+  /** The server does not send this video now (last-N, bandwidth): the avatar instead of a frozen picture. */
+  paused?: boolean;
+  /** Reports this tile's video as shown (with its size) while it is on screen. */
+  view?: ViewReporter;
   /** Their connection is lost for the moment and may come back. */
   reconnecting?: boolean;
 }
@@ -31,22 +42,26 @@ function blocked(media: PeerMedia | undefined, name: string): string | null {
   return null;
 }
 
-export function Tile({ tile, localTrack, media, verified, reconnecting }: TileProps): JSX.Element {
+export function Tile({ tile, localTrack, media, verified, reconnecting, quality, paused, view }: TileProps): JSX.Element {
+  const [el, setEl] = useState<HTMLElement | null>(null);
+  useViewReport(el, view ? { participant: tile.participant, source: tile.kind } : null, view);
   const name = tile.self ? t('meeting.you', { name: tile.name }) : tile.name;
   const label = tile.kind === 'screen' ? t('meeting.screenOf', { name }) : name;
   const track = tile.self ? (localTrack ?? undefined) : tile.track;
   const why = tile.self ? null : blocked(media, tile.name);
-  const showVideo = track !== undefined && tile.video && why === null;
+  const showVideo = track !== undefined && tile.video && why === null && !paused;
   const classes = ['tile', tile.kind === 'screen' ? 'screen-tile' : 'camera-tile', tile.speaking ? 'speaking' : '', tile.self ? 'self' : '', why ? 'blocked' : '', reconnecting ? 'reconnecting' : '']
     .filter(Boolean)
     .join(' ');
   return (
     <figure
+      ref={setEl}
       class={classes}
       aria-label={label}
       data-speaking={tile.speaking ? 'true' : 'false'}
       data-participant={tile.participant}
       data-e2ee={media ?? 'ok'}
+      data-forwarded={paused ? 'false' : undefined}
     >
       {showVideo && track ? (
         // Our own camera is mirrored like a mirror; screens never are.
@@ -68,6 +83,11 @@ export function Tile({ tile, localTrack, media, verified, reconnecting }: TilePr
         </p>
       ) : null}
       {tile.self && tile.kind === 'screen' ? <p class="tile-banner">{t('meeting.youShare')}</p> : null}
+      {quality ? (
+        <div class="tile-corner">
+          <QualityIndicator figures={quality} name={tile.name} self={tile.self} />
+        </div>
+      ) : null}
       <figcaption class="tile-caption">
         {tile.kind === 'camera' && !tile.audio ? (
           <span class="muted-badge" role="img" aria-label={t('meeting.micMuted')} title={t('meeting.micMuted')}>

@@ -3,7 +3,22 @@
 
 import type { JSX } from 'preact';
 import { t, type Key } from '../i18n';
-import { CamIcon, CamOffIcon, ChatIcon, GearIcon, LeaveIcon, LinkIcon, MicIcon, MicOffIcon, PeopleIcon, ScreenIcon, ScreenOffIcon } from './icons';
+import type { LayoutMode } from '../layout';
+import {
+  CamIcon,
+  CamOffIcon,
+  ChatIcon,
+  GearIcon,
+  GridIcon,
+  LeaveIcon,
+  LinkIcon,
+  MicIcon,
+  MicOffIcon,
+  PeopleIcon,
+  ScreenIcon,
+  ScreenOffIcon,
+  SpeakerViewIcon,
+} from './icons';
 
 export interface ToolbarProps {
   micOn: boolean;
@@ -24,6 +39,9 @@ export interface ToolbarProps {
   onPeople(): void;
   onSettings(): void;
   onLeave(): void;
+  /** The current layout; the button switches to the other one. */
+  layout?: LayoutMode;
+  onLayout?(): void;
 }
 
 /** A button that opens or closes a side panel, with a count badge. */
@@ -100,6 +118,13 @@ export function Toolbar(p: ToolbarProps): JSX.Element {
             icon={p.sharing ? <ScreenOffIcon /> : <ScreenIcon />}
             active={p.sharing}
             onClick={p.onShare}
+          />
+        ) : null}
+        {p.layout && p.onLayout ? (
+          <ToolButton
+            label={p.layout === 'tiles' ? 'layout.speakerView' : 'layout.tileView'}
+            icon={p.layout === 'tiles' ? <SpeakerViewIcon /> : <GridIcon />}
+            onClick={p.onLayout}
           />
         ) : null}
         <ToolButton label="meeting.invite" icon={<LinkIcon />} onClick={p.onInvite} />

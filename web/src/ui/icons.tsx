@@ -163,3 +163,42 @@ export const DirectIcon = (): JSX.Element => (
     <path d="M8 12h8" />
   </Svg>
 );
+
+export const GridIcon = (): JSX.Element => (
+  <Svg>
+    <rect x="3.5" y="4.5" width="7.5" height="6.5" rx="1.5" />
+    <rect x="13" y="4.5" width="7.5" height="6.5" rx="1.5" />
+    <rect x="3.5" y="13" width="7.5" height="6.5" rx="1.5" />
+    <rect x="13" y="13" width="7.5" height="6.5" rx="1.5" />
+  </Svg>
+);
+
+export const SpeakerViewIcon = (): JSX.Element => (
+  <Svg>
+    <rect x="3" y="3.5" width="18" height="11.5" rx="2" />
+    <rect x="3" y="17.5" width="5" height="3.5" rx="1" />
+    <rect x="9.5" y="17.5" width="5" height="3.5" rx="1" />
+    <rect x="16" y="17.5" width="5" height="3.5" rx="1" />
+  </Svg>
+);
+
+export const ChevronLeftIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M14.5 6l-6 6 6 6" />
+  </Svg>
+);
+
+export const ChevronRightIcon = (): JSX.Element => (
+  <Svg>
+    <path d="M9.5 6l6 6-6 6" />
+  </Svg>
+);
+
+/** Signal bars: `lit` of three filled (the element around it names the level). */
+export const BarsIcon = (props: { lit: number }): JSX.Element => (
+  <svg class="bars" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+    {[0, 1, 2].map((i) => (
+      <rect key={i} class={i < props.lit ? 'lit' : ''} x={1 + i * 5} y={10 - i * 4} width="4" height={5 + i * 4} rx="1" />
+    ))}
+  </svg>
+);
