@@ -96,6 +96,7 @@ func printReport(w io.Writer, r *loadtest.Report) {
 			struct{ name, value string }{"server CPU", fmt.Sprintf("%.0f %% of one core", r.ServerCPUPercent)},
 			struct{ name, value string }{"server memory", fmt.Sprintf("%.0f MiB (%.1f MiB per participant)", r.ServerRSSMiB, r.ServerRSSPerPart)})
 	}
+	rows = append(rows, struct{ name, value string }{"load generator CPU", fmt.Sprintf("%.0f %% of one core", r.GeneratorCPUPercent)})
 	for _, row := range rows {
 		fmt.Fprintf(w, "%-26s %s\n", row.name, row.value)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -56,6 +57,9 @@ type Report struct {
 	ServerCPUPercent float64 `json:"serverCpuPercent,omitempty"`
 	ServerRSSMiB     float64 `json:"serverRssMiB,omitempty"`
 	ServerRSSPerPart float64 `json:"serverRssMiBPerParticipant,omitempty"`
+	// GeneratorCPUPercent is this process's own CPU: near 100 % per core
+	// it may use, the generator, not the server, is the limit.
+	GeneratorCPUPercent float64 `json:"generatorCpuPercent"`
 	Seconds          float64 `json:"seconds"`
 }
 
@@ -108,6 +112,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	time.Sleep(3 * time.Second)
 	before := snapshot(parts)
 	cpu0, _ := cpuTicks(cfg.ServerPID)
+	self0, _ := cpuTicks(os.Getpid())
 	start := time.Now()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -127,6 +132,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	elapsed := time.Since(start)
 	after := snapshot(parts)
 	cpu1, _ := cpuTicks(cfg.ServerPID)
+	self1, _ := cpuTicks(os.Getpid())
 	d := after.minus(before)
 
 	r := &Report{
@@ -134,7 +140,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		StreamsExpected: expected(cfg), StreamsReceived: after.live(before),
 		ReceivedKbps: d.kbps(elapsed), PacketsReceived: d.packets, PacketsLost: d.lost,
 		LossPercent: d.lossPercent(), VideoFreezes: d.freezes, MaxGapMs: ms(after.maxGap),
-		Seconds: elapsed.Seconds(),
+		Seconds: elapsed.Seconds(), GeneratorCPUPercent: float64(self1-self0) / clockTicks / elapsed.Seconds() * 100,
 	}
 	var joins []float64
 	for _, p := range parts {

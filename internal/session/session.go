@@ -169,7 +169,7 @@ func (s *Session) readLoop(ctx context.Context) websocket.StatusCode {
 			s.log.Debug("connection closed", "status", websocket.CloseStatus(err))
 			return websocket.CloseStatus(err)
 		}
-		data, err := io.ReadAll(io.LimitReader(r, signal.MaxMessageBytes+1))
+		data, err := io.ReadAll(io.LimitReader(r, signal.MaxAnswerBytes+1))
 		if err != nil {
 			s.log.Debug("read failed", "err", err)
 			return websocket.CloseStatus(err)
@@ -179,18 +179,16 @@ func (s *Session) readLoop(ctx context.Context) websocket.StatusCode {
 		}
 		var perr *signal.Error
 		switch {
-		case len(data) > signal.MaxMessageBytes:
+		case len(data) > signal.MaxAnswerBytes:
 			if _, err := io.Copy(io.Discard, r); err != nil {
 				s.meantToLeave = true
 				return -1 // over the hard limit: the library has closed the socket
 			}
-			perr = signal.Errorf(signal.CodeTooLarge, "message exceeds %d bytes", signal.MaxMessageBytes)
+			perr = signal.Errorf(signal.CodeTooLarge, "message exceeds %d bytes", signal.MaxAnswerBytes)
 		case typ != websocket.MessageText:
 			perr = signal.Errorf(signal.CodeInvalid, "binary messages are not part of the protocol")
 		case !s.limiter.Allow():
 			perr = signal.Errorf(signal.CodeRateLimited, "more than %v messages per second", s.cfg.Rate)
-		case !s.bytes.AllowN(time.Now(), len(data)):
-			perr = signal.Errorf(signal.CodeRateLimited, "more than %v bytes per second", s.cfg.ByteRate)
 		default:
 			perr = s.dispatch(data)
 		}
@@ -234,6 +232,11 @@ func (s *Session) dispatch(data []byte) *signal.Error {
 	msg, err := signal.Decode(data)
 	if err != nil {
 		return signal.AsError(err)
+	}
+	// Subscribe answers are not charged: the server paces them with its
+	// offers, one answer per offer, and their size follows the meeting's.
+	if msg.Type() != "subscribe.answer" && !s.bytes.AllowN(time.Now(), len(data)) {
+		return signal.Errorf(signal.CodeRateLimited, "more than %v bytes per second", s.cfg.ByteRate)
 	}
 	h := handlers[msg.Type()]
 	switch t := msg.Type(); {

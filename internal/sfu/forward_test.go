@@ -248,3 +248,40 @@ func TestForwardReachesSubscribers(t *testing.T) {
 		}
 	}
 }
+
+// An offer whose answer never comes is sent again, and answering it then
+// still connects: a lost answer does not stall the subscriber for good.
+func TestUnansweredOfferIsSentAgain(t *testing.T) {
+	defer func(p time.Duration) { offerPatience = p }(offerPatience)
+	offerPatience = 300 * time.Millisecond
+	f := setupForwarding(t, 0, false)
+	defer f.close()
+	e, err := NewEngine(Config{LoopbackOnly: true})
+	must(t, err)
+	defer e.Close()
+	offers := make(chan string, 4)
+	sub, err := e.NewSubscriber(SubscriberParams{SendOffer: func(sdp string, _ []OfferedTrack) { offers <- sdp }})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.AddTrack(f.track))
+	first := <-offers // lost on its way back, say
+	var again string
+	select {
+	case again = <-offers:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the unanswered offer was not sent again")
+	}
+	if again != first {
+		t.Fatal("a different offer came instead of the waiting one")
+	}
+	peer, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{})
+	must(t, err)
+	defer peer.Close()
+	must(t, peer.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: again}))
+	ans, err := peer.CreateAnswer(nil)
+	must(t, err)
+	g := webrtc.GatheringCompletePromise(peer)
+	must(t, peer.SetLocalDescription(ans))
+	<-g
+	must(t, sub.HandleAnswer(peer.LocalDescription().SDP))
+}

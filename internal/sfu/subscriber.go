@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/webrtc/v4"
@@ -52,6 +53,8 @@ type Subscriber struct {
 	restart     bool // the next offer restarts ICE
 	lastSDP     string
 	lastTracks  []OfferedTrack
+	offerSent   bool      // lastSDP is the offer now waiting for its answer
+	offeredAt   time.Time // when it was (last) sent
 	closed      bool
 	closing     chan struct{}
 	pending     candidateQueue
@@ -181,6 +184,7 @@ func (s *Subscriber) negotiateLocked() {
 		return
 	}
 	s.negotiating = true
+	s.offerSent = false
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -219,6 +223,7 @@ func (s *Subscriber) offer() {
 	sdp := s.pc.LocalDescription().SDP
 	s.mu.Lock()
 	s.lastSDP, s.lastTracks = sdp, tracks
+	s.offerSent, s.offeredAt = true, time.Now()
 	s.mu.Unlock()
 	s.params.SendOffer(sdp, tracks)
 }
@@ -228,9 +233,29 @@ func (s *Subscriber) offer() {
 func (s *Subscriber) ResendOffer() {
 	s.mu.Lock()
 	sdp, tracks := s.lastSDP, s.lastTracks
-	waiting := s.negotiating && sdp != ""
+	waiting := s.negotiating && s.offerSent
 	s.mu.Unlock()
 	if waiting {
+		s.params.SendOffer(sdp, tracks)
+	}
+}
+
+// offerPatience is how long an offer may wait for its answer before it is
+// sent again: the answer (or the offer) may have been lost, and until it
+// comes no other change reaches the participant.
+var offerPatience = 10 * time.Second
+
+// resendStaleOffer sends the waiting offer again once it has waited
+// offerPatience.
+func (s *Subscriber) resendStaleOffer(now time.Time) {
+	s.mu.Lock()
+	stale := s.negotiating && s.offerSent && now.Sub(s.offeredAt) > offerPatience
+	if stale {
+		s.offeredAt = now
+	}
+	sdp, tracks := s.lastSDP, s.lastTracks
+	s.mu.Unlock()
+	if stale {
 		s.params.SendOffer(sdp, tracks)
 	}
 }

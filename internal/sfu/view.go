@@ -58,6 +58,7 @@ func (s *Subscriber) allocateLoop() {
 		case <-s.wake:
 		}
 		s.allocateOnce()
+		s.resendStaleOffer(time.Now())
 	}
 }
 

@@ -14,9 +14,13 @@ import (
 )
 
 // Limits of a single client message. The server enforces MaxMessageBytes with
-// an error reply; HardMaxMessageBytes closes the socket outright.
+// an error reply; HardMaxMessageBytes closes the socket outright. A
+// subscribe.answer may be larger, up to MaxAnswerBytes: it answers the
+// server's own offer, which grows with every track in the meeting (about
+// half a kilobyte per m-line, so some 150 KiB with 100 people).
 const (
 	MaxMessageBytes     = 64 << 10
+	MaxAnswerBytes      = 512 << 10
 	HardMaxMessageBytes = 1 << 20
 	maxSDPBytes         = MaxMessageBytes
 	maxTracks           = 8
@@ -348,8 +352,8 @@ var decoders = map[string]func(*inbound) (Message, error){
 
 // Decode parses and validates one client message. Errors are *Error.
 func Decode(data []byte) (Message, error) {
-	if len(data) > MaxMessageBytes {
-		return nil, Errorf(CodeTooLarge, "message of %d bytes exceeds the limit of %d", len(data), MaxMessageBytes)
+	if len(data) > MaxAnswerBytes {
+		return nil, Errorf(CodeTooLarge, "message of %d bytes exceeds the limit of %d", len(data), MaxAnswerBytes)
 	}
 	var in inbound
 	if err := json.Unmarshal(data, &in); err != nil {
@@ -361,6 +365,9 @@ func Decode(data []byte) (Message, error) {
 	dec, ok := decoders[in.Type]
 	if !ok {
 		return nil, Errorf(CodeUnknownType, "unknown message type %.40q", in.Type)
+	}
+	if len(data) > MaxMessageBytes && in.Type != "subscribe.answer" {
+		return nil, Errorf(CodeTooLarge, "message of %d bytes exceeds the limit of %d", len(data), MaxMessageBytes)
 	}
 	return dec(&in)
 }

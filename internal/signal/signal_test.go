@@ -48,6 +48,13 @@ func TestDecode(t *testing.T) {
 		{`{"type":"candidate","pc":"x","candidate":{}}`, CodeInvalid},
 		{`{"type":"media","audio":true}`, CodeInvalid},
 		{`{"type":"join","room":"` + strings.Repeat("a", MaxMessageBytes) + `"}`, CodeTooLarge},
+		{`{"type":"publish.offer","sdp":"` + strings.Repeat("a", MaxMessageBytes) + `"}`, CodeTooLarge},
+		{`{"type":"subscribe.answer","sdp":"` + strings.Repeat("a", MaxAnswerBytes) + `"}`, CodeTooLarge},
+		{`{"type":"view","videos":[` + strings.Repeat(`{"participant":"p","source":"camera"},`, MaxViewVideos) + `{}]}`, CodeInvalid},
+	}
+	// The answer to the server's offer for a large meeting is large.
+	if _, err := Decode([]byte(`{"type":"subscribe.answer","sdp":"` + strings.Repeat("a", 300<<10) + `"}`)); err != nil {
+		t.Errorf("a 300 KiB answer: %v", err)
 	}
 	for _, b := range bad {
 		_, err := Decode([]byte(b.in))
