@@ -60,7 +60,7 @@ type Report struct {
 	// GeneratorCPUPercent is this process's own CPU: near 100 % per core
 	// it may use, the generator, not the server, is the limit.
 	GeneratorCPUPercent float64 `json:"generatorCpuPercent"`
-	Seconds          float64 `json:"seconds"`
+	Seconds             float64 `json:"seconds"`
 }
 
 type participant struct {
