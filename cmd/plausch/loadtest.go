@@ -93,7 +93,7 @@ func printReport(w io.Writer, r *loadtest.Report) {
 	}
 	if r.ServerRSSMiB > 0 {
 		rows = append(rows,
-			struct{ name, value string }{"server CPU", fmt.Sprintf("%.0f %% of one core", r.ServerCPUPercent)},
+			struct{ name, value string }{"server CPU", fmt.Sprintf("%.0f %% of one core (%.1f us per forwarded packet)", r.ServerCPUPercent, r.ServerCPUMicrosPerPacket)},
 			struct{ name, value string }{"server memory", fmt.Sprintf("%.0f MiB (%.1f MiB per participant)", r.ServerRSSMiB, r.ServerRSSPerPart)})
 	}
 	rows = append(rows, struct{ name, value string }{"load generator CPU", fmt.Sprintf("%.0f %% of one core", r.GeneratorCPUPercent)})

@@ -56,6 +56,10 @@ type Report struct {
 	RTTMsMax         float64 `json:"rttMsMax"`
 	ServerCPUPercent float64 `json:"serverCpuPercent,omitempty"`
 	ServerRSSMiB     float64 `json:"serverRssMiB,omitempty"`
+	// ServerCPUMicrosPerPacket is the server's CPU time per packet the
+	// participants received: the whole server (receiving, forwarding,
+	// feedback, signalling) per forwarded packet.
+	ServerCPUMicrosPerPacket float64 `json:"serverCpuMicrosPerPacket,omitempty"`
 	ServerRSSPerPart float64 `json:"serverRssMiBPerParticipant,omitempty"`
 	// GeneratorCPUPercent is this process's own CPU: near 100 % per core
 	// it may use, the generator, not the server, is the limit.
@@ -164,6 +168,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if cfg.ServerPID > 0 {
 		r.ServerCPUPercent = float64(cpu1-cpu0) / clockTicks / elapsed.Seconds() * 100
+		if d.packets > 0 {
+			r.ServerCPUMicrosPerPacket = float64(cpu1-cpu0) / clockTicks * 1e6 / float64(d.packets)
+		}
 		if rss, err := rssMiB(cfg.ServerPID); err == nil {
 			r.ServerRSSMiB = rss
 			r.ServerRSSPerPart = rss / float64(total)
