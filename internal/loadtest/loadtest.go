@@ -60,7 +60,7 @@ type Report struct {
 	// participants received: the whole server (receiving, forwarding,
 	// feedback, signalling) per forwarded packet.
 	ServerCPUMicrosPerPacket float64 `json:"serverCpuMicrosPerPacket,omitempty"`
-	ServerRSSPerPart float64 `json:"serverRssMiBPerParticipant,omitempty"`
+	ServerRSSPerPart         float64 `json:"serverRssMiBPerParticipant,omitempty"`
 	// GeneratorCPUPercent is this process's own CPU: near 100 % per core
 	// it may use, the generator, not the server, is the limit.
 	GeneratorCPUPercent float64 `json:"generatorCpuPercent"`
