@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -144,24 +145,12 @@ func TestLossIsReproducible(t *testing.T) {
 		return sendAndCollect(t, simUDP(t, n), plainUDP(t), 500)
 	}
 	a, b, c := run(7), run(7), run(8)
-	if !equal(a, b) {
+	if !slices.Equal(a, b) {
 		t.Errorf("seed 7 gave different packets:\n%v\n%v", a, b)
 	}
-	if equal(a, c) {
+	if slices.Equal(a, c) {
 		t.Error("seeds 7 and 8 dropped the same packets")
 	}
-}
-
-func equal(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestLinkDown(t *testing.T) {

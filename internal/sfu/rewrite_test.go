@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/pion/rtp"
@@ -177,7 +178,7 @@ func TestAllocate(t *testing.T) {
 		{5_000_000, []allocItem{{[]int64{0, 0, 0}, 2}}, []int{-1}},
 	}
 	for _, c := range cases {
-		if got := allocate(c.budget, c.items); !equalInts(got, c.want) {
+		if got := allocate(c.budget, c.items); !slices.Equal(got, c.want) {
 			t.Errorf("allocate(%d, %v) = %v, want %v", c.budget, c.items, got, c.want)
 		}
 	}
@@ -217,18 +218,6 @@ func TestParseVP8(t *testing.T) {
 	if !h264Keyframe([]byte{0x65, 0}) || !h264Keyframe([]byte{0x7c, 0x85}) || h264Keyframe([]byte{0x41, 0}) {
 		t.Error("h264 keyframe detection")
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // discard is a subscriber stream that drops what it is given.
