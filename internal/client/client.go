@@ -283,6 +283,9 @@ func newAPI(opts Options) (*webrtc.API, error) {
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
+	// As browsers do, ask for lost audio packets too (the server answers
+	// from its cache).
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeAudio)
 	for _, uri := range []string{sdp.SDESMidURI, sdp.SDESRTPStreamIDURI} {
 		if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeVideo); err != nil {
 			return nil, err

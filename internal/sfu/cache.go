@@ -2,9 +2,9 @@ package sfu
 
 import "sync"
 
-// cacheSize is how many recent packets each video layer keeps for
-// retransmission (a power of two): at 1.5 Mbit/s about 2 s, more for the
-// smaller layers; older packets would arrive too late to help anyway.
+// cacheSize is how many recent packets each layer keeps for retransmission
+// (a power of two): at 1.5 Mbit/s about 2 s of video, more for the smaller
+// layers, 5 s of audio; older packets would arrive too late to help anyway.
 const cacheSize = 256
 
 // packetCache keeps the latest packets of one incoming stream, once for all
@@ -26,7 +26,13 @@ func (c *packetCache) put(seq uint16, raw []byte) {
 	c.mu.Lock()
 	s := &c.slots[seq%cacheSize]
 	if cap(s.buf) < len(raw) {
-		s.buf = make([]byte, len(raw), max(len(raw), 1500))
+		// Audio packets are small: a slot grows to a full MTU only when
+		// a packet needs it.
+		size := 256
+		if len(raw) > size {
+			size = 1500
+		}
+		s.buf = make([]byte, len(raw), max(len(raw), size))
 	}
 	s.buf = s.buf[:len(raw)]
 	copy(s.buf, raw)

@@ -43,7 +43,7 @@ type DownTrack struct {
 	lastPic uint16
 	lastTl0 uint8
 	lastAt  int64
-	hist    *[histSize]sent // video: what each sent sequence number was, for NACKs
+	hist    *[histSize]sent // what each sent sequence number was, for NACKs
 
 	// Scratch space, used under mu; locals would escape through the writer
 	// interface and allocate once per packet.
@@ -54,8 +54,8 @@ type DownTrack struct {
 	nackPkt rtp.Packet
 }
 
-// histSize is how many sent packets a video DownTrack can map back to the
-// layer cache (a power of two, at least the cache's size).
+// histSize is how many sent packets a DownTrack can map back to the layer
+// cache (a power of two, at least the cache's size).
 const histSize = 512
 
 type sent struct {
@@ -79,11 +79,8 @@ type binding struct {
 var errNoCodec = errors.New("sfu: subscriber does not support the codec")
 
 func newDownTrack(t *Track, s *Subscriber) *DownTrack {
-	d := &DownTrack{track: t, sub: s, target: len(t.layers) - 1, current: -1}
+	d := &DownTrack{track: t, sub: s, target: len(t.layers) - 1, current: -1, hist: new([histSize]sent)}
 	d.layerNow.Store(-1)
-	if t.kind == webrtc.RTPCodecTypeVideo {
-		d.hist = new([histSize]sent)
-	}
 	return d
 }
 
@@ -201,10 +198,8 @@ func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64) bool {
 		return false
 	}
 	seq := pkt.SequenceNumber + d.seqOff
-	if d.hist != nil {
-		d.hist[seq%histSize] = sent{seq: seq, orig: pkt.SequenceNumber, layer: int8(info.layer), valid: true,
-			tsOff: d.tsOff, picOff: d.picOff, tl0Off: d.tl0Off}
-	}
+	d.hist[seq%histSize] = sent{seq: seq, orig: pkt.SequenceNumber, layer: int8(info.layer), valid: true,
+		tsOff: d.tsOff, picOff: d.picOff, tl0Off: d.tl0Off}
 	if !d.started || int16(seq-d.lastSeq) > 0 {
 		d.started = true
 		d.lastSeq, d.lastTs, d.lastAt = seq, pkt.Timestamp+d.tsOff, now
@@ -273,7 +268,7 @@ func (d *DownTrack) send(b *binding, pkt *rtp.Packet, info *packetInfo, seq uint
 // resend answers a NACK from the layer cache.
 func (d *DownTrack) resend(seqs []uint16) {
 	b := d.binding.Load()
-	if b == nil || d.hist == nil {
+	if b == nil {
 		return
 	}
 	d.mu.Lock()

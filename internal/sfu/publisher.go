@@ -152,11 +152,7 @@ func (p *Publisher) newTrackLocked(remote *webrtc.TrackRemote, receiver *webrtc.
 		rids = append(rids, r.RID())
 	}
 	for i, rid := range orderLayers(rids) {
-		l := &layer{index: i, rid: rid}
-		if t.kind == webrtc.RTPCodecTypeVideo {
-			l.cache = &packetCache{}
-		}
-		t.layers = append(t.layers, l)
+		t.layers = append(t.layers, &layer{index: i, rid: rid, cache: &packetCache{}})
 	}
 	for _, ext := range receiver.GetParameters().HeaderExtensions {
 		if ext.URI == AudioLevelURI {

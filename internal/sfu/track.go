@@ -45,7 +45,7 @@ type layer struct {
 	index  int
 	rid    string
 	remote atomic.Pointer[webrtc.TrackRemote] // nil until its first packet
-	cache  *packetCache                       // video only: NACKs are answered from here
+	cache  *packetCache                       // NACKs are answered from here
 
 	width, height   atomic.Int32 // from the latest keyframe, 0 until one came
 	bitrate         atomic.Int64 // bits per second over the last second
@@ -223,9 +223,9 @@ func (t *Track) forward(l *layer, pkt *rtp.Packet, raw []byte, now int64) {
 	t.stats.Received.Add(1)
 	l.lastPacket.Store(now)
 	l.count(pkt.SequenceNumber, len(raw), now)
+	l.cache.put(pkt.SequenceNumber, raw)
 	info := packetInfo{layer: l.index, keyframe: true}
 	if t.kind == webrtc.RTPCodecTypeVideo {
-		l.cache.put(pkt.SequenceNumber, raw)
 		info.keyframe = false
 		switch t.codec.MimeType {
 		case webrtc.MimeTypeVP8:
