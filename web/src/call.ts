@@ -3,13 +3,15 @@
 // together. The UI calls its methods and listens to its stores; it never talks
 // to the socket itself.
 
-import { ChatStore, shownTime, type NewMessage } from './chat';
-import { aad, decryptChat, encryptChat } from './crypto/e2e';
+import { ChatStore } from './chat';
+import { Connection } from './connection';
 import { Keyring } from './crypto/keyring';
+import { endingFromClose, FATAL_ENDINGS, type Ending } from './ending';
 import { inviteLink } from './fragment';
 import type { Key, Params } from './i18n';
 import type { EngineStats } from './media/engine';
-import { LevelMeter, LocalMedia, SPEAKING_LEVEL } from './media/devices';
+import { MediaControls } from './media/controls';
+import type { LocalMedia } from './media/devices';
 import { frameSupport, type FrameSupport } from './media/framecrypto';
 import { SerialQueue } from './media/queue';
 import { startMeasuring } from './media/measure';
@@ -18,8 +20,6 @@ import { ViewReporter } from './media/view';
 import {
   CLOSE_ERROR,
   CLOSE_REMOVED,
-  LIMITS,
-  type ChatInMessage,
   type ErrorMessage,
   type JoinMessage,
   type MediaKind,
@@ -27,29 +27,19 @@ import {
   type ParticipantInfo,
   type ServerMessage,
 } from './protocol';
-import { MediaWatch, Reconnector, shouldReconnect, watchNetwork, type Outcome } from './reconnect';
+import type { Reconnector } from './reconnect';
 import { initialState, nameOf, RoomStore } from './room';
-import { Signal, socketURL, type CloseInfo } from './signal';
+import type { CloseInfo } from './signal';
+import { SecureChat, type SendResult } from './securechat';
 import { StageStore } from './stage';
+
+export { endingFromClose, type Ending, type SendResult };
 
 /**
  * connecting: socket open, `join` sent; password: the meeting wants a
  * password; lobby: waiting to be admitted; joined: in the meeting.
  */
 export type Phase = 'connecting' | 'password' | 'lobby' | 'joined' | 'ended';
-
-/** Why a call ended, for the "you left" page. */
-export interface Ending {
-  kind: 'left' | 'error' | 'lost' | 'unreachable';
-  /** Whether we had got into the meeting before it ended. */
-  wasJoined?: boolean;
-  /** A heading other than the default one of the kind. */
-  title?: Key;
-  /** A translated explanation, when we know one. */
-  message?: Key;
-  /** The server's own close reason, shown as it is. */
-  reason?: string;
-}
 
 export interface Notice {
   key: Key;
@@ -81,41 +71,6 @@ export interface CallOptions {
   frames?: FrameSupport;
 }
 
-export type SendResult = 'sent' | 'empty' | 'nokey' | 'toolong' | 'gone';
-
-const FATAL_ENDINGS = {
-  denied: { title: 'left.notJoined', message: 'left.denied' },
-  removed: { title: 'left.removedTitle', message: 'left.removed' },
-  ended: { title: 'left.endedTitle', message: 'left.ended' },
-  e2ee_required: { title: 'left.e2eeTitle', message: 'left.e2eeRequired' },
-} as const satisfies Record<string, { title: Key; message: Key }>;
-
-/** Maps the server's close reason (or error code) to a translated message. */
-export function endingFromClose(info: CloseInfo, lastError: string | null, endedByUs = false): Ending {
-  if (info.neverOpened) return { kind: 'unreachable', message: 'left.unreachable' };
-  const fatal = lastError !== null && lastError in FATAL_ENDINGS ? FATAL_ENDINGS[lastError as keyof typeof FATAL_ENDINGS] : null;
-  if (fatal || info.code === CLOSE_REMOVED) {
-    if (endedByUs && (lastError === 'ended' || !fatal)) return { kind: 'left', title: 'left.endedTitle', message: 'left.youEnded' };
-    const f = fatal ?? { title: 'left.disconnected', message: 'left.removedOrEnded' };
-    return { kind: 'error', title: f.title, message: f.message };
-  }
-  if (info.byUs && (info.code === 1000 || info.code === 1005)) return { kind: 'left' };
-  if (info.code === CLOSE_ERROR || lastError) {
-    const text = `${info.reason} ${lastError ?? ''}`;
-    const code = (['room_full', 'server_full', 'bad_room', 'bad_name', 'internal'] as const).find((c) => text.includes(c));
-    return { kind: 'error', message: code ? `error.${code}` : 'error.other', reason: info.reason || undefined };
-  }
-  if (info.byUs) return { kind: 'left' };
-  return { kind: 'lost', message: 'left.lost', reason: info.reason || undefined };
-}
-
-/** A reconnect attempt that got no answer in this time is given up (and the next one tried). */
-const ATTEMPT_TIMEOUT_MS = 10000;
-/** After an ICE restart over a socket that seems fine: no word from the server in this time and the socket is dead too. */
-const PROBE_MS = 4000;
-/** Network changes (navigator.connection) restart ICE at most this often. */
-const CHANGE_RESTART_MS = 5000;
-
 type Handlers = { [K in ServerMessage['type']]: (msg: Extract<ServerMessage, { type: K }>) => Promise<void> | void };
 
 export class Call {
@@ -130,41 +85,24 @@ export class Call {
   includePassword = false;
   /** When "Join meeting" was pressed, for the join-to-first-frame figure. */
   readonly startedAt = performance.now();
-  private signal: Signal;
+  private readonly conn: Connection;
+  private readonly secureChat: SecureChat;
+  private readonly controls: MediaControls;
   private incoming = new SerialQueue();
-  private meter: LevelMeter | null = null;
-  private meterTimer = 0;
-  private screen: MediaStreamTrack | null = null;
-  private lastError: string | null = null;
   private endedByUs = false;
   private password: string | null;
-  /** Group messages that arrived before we had the meeting key, by chat id. */
-  private pending = new Map<number, { from: string; data: string }>();
   private phaseListeners = new Set<() => void>();
   /** Dominant speaker, forwarded videos and connection figures (large meetings). */
   readonly stage = new StageStore();
   /** Tells the server which videos we show (`view`); the layout reports to it. */
   readonly view = new ViewReporter((m) => {
     if (this.phase !== 'joined') return false;
-    this.signal.send(m);
+    this.conn.send(m);
     return true;
   });
   private stopMeasuring: (() => void) | null = null;
-  /** Staying in the meeting through a lost connection (reconnect.ts); `reconnect.state` drives the banner. */
+  /** Staying in the meeting through a lost connection (connection.ts); `reconnect.state` drives the banner. */
   readonly reconnect: Reconnector;
-  private readonly mediaWatch = new MediaWatch();
-  /** From `joined`; in memory only, never stored (it would let anyone take over the session). */
-  private resumeToken: string | null = null;
-  /** The reconnect attempt in progress, if any. */
-  private attemptState: { fresh: boolean; settle(o: Outcome): void } | null = null;
-  /** Seconds the server gave before its restart (`server.draining`), until we are back. */
-  draining: number | null = null;
-  /** The browser says it is offline. */
-  offline = false;
-  private lastHeard = 0;
-  private lastRestart = 0;
-  private probeTimer = 0;
-  private unwatch: (() => void) | null = null;
 
   constructor(private readonly opts: CallOptions) {
     const m = opts.media;
@@ -175,13 +113,13 @@ export class Call {
         room: () => this.store.state.room,
         self: () => ({ id: this.store.state.selfId, role: this.store.state.self.role }),
         peers: () => this.store.state.others,
-        relay: (to, data) => this.signal.send({ type: 'relay', to, data }),
+        relay: (to, data) => this.conn.send({ type: 'relay', to, data }),
         obtained: (_key, how) => {
-          if (this.phase === 'joined') this.signal.send({ type: 'key.status', hasKey: true });
+          if (this.phase === 'joined') this.conn.send({ type: 'key.status', hasKey: true });
           const text = this.keys.keyText;
           if (text) this.opts.keyChanged(text);
           if (how === 'exchange') this.opts.notify({ key: 'crypto.keyObtained' });
-          void this.incoming.run(() => this.retryPending());
+          void this.incoming.run(() => this.secureChat.retryPending());
         },
       },
       opts.meetingKey,
@@ -189,46 +127,43 @@ export class Call {
     this.session = new MediaSession(
       {
         store: this.store,
-        send: (msg) => this.signal.send(msg),
-        relay: (to, data) => this.signal.send({ type: 'relay', to, data }),
+        send: (msg) => this.conn.send(msg),
+        relay: (to, data) => this.conn.send({ type: 'relay', to, data }),
         pairwise: (p) => this.keys.pairwise(p),
         // A failed server connection is restarted by the media watch (checkMedia).
-        failed: () => this.checkMedia(),
+        failed: () => this.conn.checkMedia(),
       },
       opts.frames === undefined ? frameSupport() : opts.frames,
     );
     void this.session.setLocal('microphone', m.audio);
     void this.session.setLocal('camera', m.cameraOn ? m.video : null);
-    this.reconnect = new Reconnector({ attempt: (fresh) => this.attempt(fresh), changed: () => this.linkChanged() });
-    this.signal = this.newSignal();
-  }
-
-  /** A signalling connection; only the current one is listened to. */
-  private newSignal(): Signal {
-    const sig: Signal = new Signal(socketURL(location), {
-      message: (msg) => {
-        if (sig !== this.signal) return;
-        this.lastHeard = performance.now();
-        void this.incoming.run(() => this.handle(msg)).catch((err: unknown) => console.error('plausch:', msg.type, err));
-      },
-      close: (info) => {
-        if (sig === this.signal) this.socketClosed(info);
-      },
+    this.conn = new Connection({
+      joined: () => this.phase === 'joined',
+      session: this.session,
+      queue: this.incoming,
+      handle: (msg) => this.handle(msg),
+      join: () => this.sendJoin(),
+      closed: (info: CloseInfo) => this.end(endingFromClose(info, this.conn.lastError, this.endedByUs)),
+      changed: () => this.linkChanged(),
     });
-    return sig;
-  }
-
-  private socketClosed(info: CloseInfo): void {
-    const a = this.attemptState;
-    if (a) {
-      a.settle('retry');
-      return;
-    }
-    if (this.phase === 'joined' && this.resumeToken !== null && shouldReconnect(info, this.lastError)) {
-      this.reconnect.lost();
-      return;
-    }
-    this.end(endingFromClose(info, this.lastError, this.endedByUs));
+    this.reconnect = this.conn.reconnect;
+    this.secureChat = new SecureChat({
+      chat: this.chat,
+      state: () => this.store.state,
+      canSend: () => this.phase === 'joined' && this.reconnect.state === 'up',
+      send: (msg) => this.conn.send(msg),
+      pairwise: (p) => this.keys.pairwise(p),
+      chatKey: () => this.keys.chatKey(),
+      notify: (n) => this.opts.notify(n),
+    });
+    this.controls = new MediaControls({
+      media: m,
+      store: this.store,
+      session: this.session,
+      joined: () => this.phase === 'joined',
+      send: (msg) => this.conn.send(msg),
+      notify: (n) => this.opts.notify(n),
+    });
   }
 
   /** The banner listens through onPhase too. */
@@ -236,115 +171,25 @@ export class Call {
     for (const l of this.phaseListeners) l();
   }
 
+  /** Seconds the server gave before its restart (`server.draining`), until we are back. */
+  get draining(): number | null {
+    return this.conn.draining;
+  }
+
+  /** The browser says it is offline. */
+  get offline(): boolean {
+    return this.conn.offline;
+  }
+
   /** Whether the banner says "Reconnecting…": the socket or the media is being mended, or the browser is offline (not after giving up). */
   get reconnecting(): boolean {
     const r = this.reconnect.state;
-    return this.phase === 'joined' && r !== 'failed' && (r === 'reconnecting' || this.mediaWatch.broken || this.offline);
+    return this.phase === 'joined' && r !== 'failed' && (r === 'reconnecting' || this.conn.mediaWatch.broken || this.conn.offline);
   }
 
   /** "Rejoin" after reconnecting gave up: a new round of attempts. */
   reconnectNow(): void {
     this.reconnect.now();
-  }
-
-  /**
-   * One reconnect attempt on a new socket: `resume` with our token, or with
-   * `fresh` (the server no longer knows the session) `join` again as the
-   * same person with new media connections.
-   */
-  private attempt(fresh: boolean): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
-      const sig = this.newSignal();
-      this.signal = sig;
-      const state = {
-        fresh,
-        settle: (o: Outcome): void => {
-          if (this.attemptState !== state) return;
-          this.attemptState = null;
-          window.clearTimeout(timer);
-          if (o === 'ok') {
-            this.lastError = null;
-            this.draining = null;
-          } else if (o !== 'final') sig.drop();
-          resolve(o);
-        },
-      };
-      const timer = window.setTimeout(() => state.settle('retry'), ATTEMPT_TIMEOUT_MS);
-      this.attemptState = state;
-      sig.open().then(
-        () =>
-          this.incoming.run(() => {
-            if (this.attemptState !== state) return;
-            if (fresh || this.resumeToken === null) {
-              this.session.reset();
-              this.mediaWatch.reset();
-              this.sendJoin();
-            } else sig.send({ type: 'resume', token: this.resumeToken });
-          }),
-        () => state.settle('retry'),
-      );
-    });
-  }
-
-  /**
-   * Continues on a new socket: the old one seems dead, or is tied to a
-   * network that went. It is not closed first (that would show us as
-   * reconnecting to the others): the server closes it when the `resume`
-   * takes over, else we do a little later.
-   */
-  private abandonSocket(): void {
-    if (this.phase !== 'joined' || this.reconnect.state !== 'up') return;
-    const old = this.signal;
-    old.detach();
-    window.setTimeout(() => old.drop(), ATTEMPT_TIMEOUT_MS);
-    this.reconnect.lost();
-  }
-
-  /** About once a second: are the server media connections well? */
-  private checkMedia(): void {
-    if (this.phase !== 'joined' || this.reconnect.state !== 'up') return;
-    const was = this.mediaWatch.broken;
-    if (this.mediaWatch.check(this.session.connectionStates(), performance.now())) this.restartMedia();
-    if (was !== this.mediaWatch.broken) this.linkChanged();
-  }
-
-  /** ICE restarts over the socket we have; if the server then says nothing, the socket is dead too. */
-  private restartMedia(): void {
-    const asked = performance.now();
-    this.lastRestart = asked;
-    this.session.restartIce();
-    window.clearTimeout(this.probeTimer);
-    this.probeTimer = window.setTimeout(() => {
-      if (this.lastHeard < asked) this.abandonSocket();
-    }, PROBE_MS);
-  }
-
-  /** Network events (back online, another network) and the media watch. */
-  private watch(): void {
-    const stop = watchNetwork({
-      online: () => {
-        this.offline = false;
-        this.linkChanged();
-        // The old socket may be tied to the network that went: go on on a
-        // new one at once (the server hands the session over to it).
-        if (this.reconnect.state === 'up') this.abandonSocket();
-        else this.reconnect.now();
-      },
-      offline: () => {
-        this.offline = true;
-        this.linkChanged();
-      },
-      change: () => {
-        if (this.reconnect.state !== 'up') this.reconnect.now();
-        else if (this.phase === 'joined' && performance.now() - this.lastRestart > CHANGE_RESTART_MS) this.restartMedia();
-      },
-    });
-    const timer = window.setInterval(() => this.checkMedia(), 1000);
-    this.unwatch = () => {
-      stop();
-      window.clearInterval(timer);
-      window.clearTimeout(this.probeTimer);
-    };
   }
 
   /**
@@ -387,13 +232,13 @@ export class Call {
     // The public key goes in `join`, so the key pair must exist first.
     await this.keys.ready;
     try {
-      await this.signal.open();
+      await this.conn.signal.open();
     } catch {
       return; // The close handler has already ended the call.
     }
     this.sendJoin();
-    this.watchLevel();
-    this.watch();
+    this.controls.watchLevel();
+    this.conn.watch();
   }
 
   private sendJoin(): void {
@@ -410,7 +255,7 @@ export class Call {
       resumable: true,
     };
     if (this.password) join.password = this.password;
-    this.signal.send(join);
+    this.conn.send(join);
   }
 
   private handle(msg: ServerMessage): Promise<void> | void {
@@ -421,19 +266,19 @@ export class Call {
   private readonly handlers: Handlers = {
     joined: (msg) => {
       const store = this.store;
-      const a = this.attemptState;
+      const a = this.conn.attempting;
       // Back after a lost connection: the same session, or (fresh) a new one.
       const again = a !== null && this.phase === 'joined';
       const resumed = again && !a.fresh && this.session.engine !== null;
       const before = store.state.others;
-      if (msg.resume) this.resumeToken = msg.resume;
+      if (msg.resume) this.conn.resumeToken = msg.resume;
       store.dispatch({ type: 'joined', id: msg.id, room: msg.room, participants: msg.participants, role: msg.role, settings: msg.settings });
       if (again) this.catchUp(before, resumed);
       if (resumed) {
         this.session.resumed();
-        this.mediaWatch.restarted(performance.now());
+        this.conn.mediaWatch.restarted(performance.now());
         // What we switched while away never reached the server.
-        this.sendMedia();
+        this.controls.sendMedia();
       } else this.session.joined(msg.iceServers);
       const waited = this.phase === 'lobby';
       this.setPhase('joined');
@@ -480,7 +325,7 @@ export class Call {
     speaking: (msg) => this.store.dispatch(msg),
     'lobby.waiting': () => {
       this.setPhase('lobby');
-      this.attemptState?.settle('ok');
+      this.conn.attempting?.settle('ok');
     },
     'lobby.knock': (msg) => {
       const known = this.store.state.knocks.some((k) => k.id === msg.participant.id);
@@ -490,7 +335,7 @@ export class Call {
     'lobby.gone': (msg) => this.store.dispatch(msg),
     'room.settings': (msg) => this.store.dispatch(msg),
     muted: (msg) => this.mutedBy(msg.kind),
-    chat: (msg) => this.receiveChat(msg),
+    chat: (msg) => this.secureChat.receive(msg),
     relay: async (msg) => {
       const peer = this.store.state.others.find((p) => p.id === msg.from);
       if (peer && !this.session.handleRelay(peer, msg.data)) await this.keys.handleRelay(peer, msg.data);
@@ -499,7 +344,7 @@ export class Call {
     dominant: (msg) => this.stage.dominant(msg.id),
     quality: (msg) => this.stage.quality(msg.participants),
     'server.draining': (msg) => {
-      this.draining = msg.seconds;
+      this.conn.draining = msg.seconds;
       this.linkChanged();
     },
     error: (msg) => this.handleError(msg),
@@ -520,7 +365,7 @@ export class Call {
   private handleError(msg: ErrorMessage): void {
     console.warn('plausch: server error', msg.code, msg.message);
     const code = msg.code;
-    const a = this.attemptState;
+    const a = this.conn.attempting;
     const passwordProblem = code === 'password_required' || code === 'wrong_password' || code === 'too_many_attempts';
     if (a && !passwordProblem && !(code in FATAL_ENDINGS)) {
       // A reconnect attempt did not work: the session is over (join afresh), or try again later.
@@ -543,7 +388,7 @@ export class Call {
       this.view.disable();
       return;
     }
-    this.lastError = code;
+    this.conn.lastError = code;
     if (code === 'e2ee_required' && this.session.e2ee) {
       // We asked to require it without being able to ourselves (the UI does not offer that).
       this.opts.notify({ key: 'error.e2ee_required' });
@@ -552,7 +397,7 @@ export class Call {
     if (code === 'denied' || code === 'removed' || code === 'ended' || code === 'e2ee_required') {
       // Fatal: the server closes with 4001 next; end now with the reason.
       this.end(endingFromClose({ code: CLOSE_REMOVED, reason: '', byUs: false, neverOpened: false }, code, this.endedByUs));
-      this.signal.close();
+      this.conn.signal.close();
       return;
     }
     if (code === 'forbidden' || code === 'not_found' || code === 'rate_limited') {
@@ -563,7 +408,7 @@ export class Call {
     // Before `joined` nothing can go on: end with the server's reason.
     if (this.phase !== 'joined') {
       this.end(endingFromClose({ code: CLOSE_ERROR, reason: msg.message || msg.code, byUs: false, neverOpened: false }, msg.code));
-      this.signal.close();
+      this.conn.signal.close();
     }
   }
 
@@ -588,81 +433,9 @@ export class Call {
     }
   }
 
-  // Chat
-
-  private async receiveChat(msg: ChatInMessage): Promise<void> {
-    const s = this.store.state;
-    if (msg.from === s.selfId) return; // our own, if the server ever echoes it
-    if (msg.to !== undefined && msg.to !== s.selfId) return; // not for us
-    const sender = s.others.find((p) => p.id === msg.from);
-    const now = Date.now();
-    const base: NewMessage = { from: msg.from, fromName: sender?.name ?? '', self: false, ts: now, text: null, problem: 'failed' };
-    let id: number;
-    if (msg.to !== undefined) {
-      const pk = sender ? await this.keys.pairwise(sender) : null;
-      const plain = pk ? await decryptChat(pk, aad.pm(s.room, msg.from, msg.to), msg.data) : null;
-      const m: NewMessage = { ...base, to: msg.to, toName: s.self.name };
-      id = this.chat.add(plain ? { ...m, text: plain.text, problem: undefined, ts: shownTime(plain.ts, now) } : m);
-    } else {
-      const ck = this.keys.chatKey();
-      if (!ck) {
-        id = this.chat.add({ ...base, problem: 'nokey' });
-        this.pending.set(id, { from: msg.from, data: msg.data });
-      } else {
-        const plain = await decryptChat(await ck, aad.chat(s.room, msg.from), msg.data);
-        id = this.chat.add(plain ? { ...base, text: plain.text, problem: undefined, ts: shownTime(plain.ts, now) } : base);
-      }
-    }
-    if (!this.chat.isOpen && id) {
-      const name = base.fromName || '?';
-      this.opts.notify({ key: msg.to !== undefined ? 'chat.newPrivate' : 'chat.newMessage', params: { name } });
-    }
-  }
-
-  /** Once the key is here, opens the group messages that came before it. */
-  private async retryPending(): Promise<void> {
-    const ck = this.keys.chatKey();
-    if (!ck) return;
-    const key = await ck;
-    const room = this.store.state.room;
-    for (const [id, p] of this.pending) {
-      const plain = await decryptChat(key, aad.chat(room, p.from), p.data);
-      const m = this.chat.messages.find((x) => x.id === id);
-      if (plain) this.chat.update(id, { text: plain.text, ts: shownTime(plain.ts, m?.ts ?? Date.now()) });
-      else this.chat.update(id, { problem: 'failed' });
-    }
-    this.pending.clear();
-  }
-
   /** Encrypts and sends a message to everyone, or to one participant. */
-  async sendChat(text: string, to: string | null): Promise<SendResult> {
-    if (text.trim() === '') return 'empty';
-    if (this.phase !== 'joined' || this.reconnect.state !== 'up') return 'gone';
-    const s = this.store.state;
-    const self = s.selfId ?? '';
-    const ts = Date.now();
-    let data: string;
-    let toName: string | undefined;
-    if (to !== null) {
-      const peer = s.others.find((p) => p.id === to);
-      if (!peer) return 'gone';
-      toName = peer.name;
-      const pk = await this.keys.pairwise(peer);
-      if (!pk) return 'nokey';
-      data = await encryptChat(pk, aad.pm(s.room, self, to), { text, ts });
-    } else {
-      const ck = this.keys.chatKey();
-      if (!ck) return 'nokey';
-      data = await encryptChat(await ck, aad.chat(s.room, self), { text, ts });
-    }
-    if (data.length > LIMITS.maxChatData) return 'toolong';
-    this.signal.send(to !== null ? { type: 'chat', data, to } : { type: 'chat', data });
-    this.chat.add(
-      to !== null && toName !== undefined
-        ? { from: self, fromName: s.self.name, self: true, to, toName, text, ts }
-        : { from: self, fromName: s.self.name, self: true, text, ts },
-    );
-    return 'sent';
+  sendChat(text: string, to: string | null): Promise<SendResult> {
+    return this.secureChat.send(text, to);
   }
 
   /** The link to share: with the meeting key, and the password where the host chose so. */
@@ -682,117 +455,44 @@ export class Call {
     if (this.phase !== 'joined') return;
     if (msg.type === 'room.password') this.password = msg.password === '' ? null : msg.password;
     if (msg.type === 'room.end') this.endedByUs = true;
-    this.signal.send(msg);
-  }
-
-  /** Our own speaking highlight, from our microphone's level. */
-  private watchLevel(): void {
-    const m = this.opts.media;
-    this.meter?.close();
-    this.meter = m.audio ? new LevelMeter(m.audio) : null;
-    if (this.meterTimer) return;
-    let loud = 0;
-    this.meterTimer = window.setInterval(() => {
-      const level = this.meter && this.opts.media.micOn ? this.meter.level() : 0;
-      // A short hangover keeps the highlight from flickering between syllables.
-      loud = level > SPEAKING_LEVEL ? 4 : Math.max(0, loud - 1);
-      this.store.dispatch({ type: 'selfSpeaking', speaking: loud > 0 });
-    }, 100);
-  }
-
-  private sendMedia(): void {
-    const s = this.store.state.self;
-    this.signal.send({ type: 'media', audio: s.audio, video: s.video });
+    this.conn.send(msg);
   }
 
   setMic(on: boolean): void {
-    const m = this.opts.media;
-    m.setMicOn(on);
-    this.store.dispatch({ type: 'self', patch: { audio: m.micOn } });
-    if (this.phase === 'joined') this.sendMedia();
+    this.controls.setMic(on);
   }
 
-  async setCamera(on: boolean): Promise<void> {
-    const m = this.opts.media;
-    if (on) {
-      const track = await m.startCamera();
-      if (!track) this.opts.notify({ key: 'device.cameraFailed' });
-      await this.session.setLocal('camera', track);
-    } else {
-      await this.session.setLocal('camera', null);
-      m.stopCamera();
-    }
-    this.store.dispatch({ type: 'self', patch: { video: m.cameraOn } });
-    if (this.phase === 'joined') this.sendMedia();
+  setCamera(on: boolean): Promise<void> {
+    return this.controls.setCamera(on);
   }
 
-  async switchCamera(deviceId: string): Promise<void> {
-    const m = this.opts.media;
-    const wasOn = m.cameraOn;
-    const track = await m.switchCamera(deviceId);
-    if (!wasOn) return;
-    await this.session.setLocal('camera', track);
-    if (!track) {
-      // The new camera did not start and the old one is stopped: say so.
-      this.opts.notify({ key: 'device.cameraFailed' });
-      this.store.dispatch({ type: 'self', patch: { video: false } });
-      if (this.phase === 'joined') this.sendMedia();
-    }
+  switchCamera(deviceId: string): Promise<void> {
+    return this.controls.switchCamera(deviceId);
   }
 
-  async switchMicrophone(deviceId: string): Promise<void> {
-    const track = await this.opts.media.switchMicrophone(deviceId);
-    await this.session.setLocal('microphone', track);
-    this.watchLevel();
+  switchMicrophone(deviceId: string): Promise<void> {
+    return this.controls.switchMicrophone(deviceId);
   }
 
   get sharing(): boolean {
-    return this.screen !== null;
+    return this.controls.sharing;
   }
 
-  async startScreen(): Promise<void> {
-    if (this.screen || this.phase !== 'joined') return;
-    let stream: MediaStream;
-    try {
-      stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
-    } catch (err) {
-      // Cancelling the browser's picker is not worth a message.
-      if (!(err instanceof DOMException && err.name === 'NotAllowedError')) this.opts.notify({ key: 'meeting.shareFailed' });
-      return;
-    }
-    const track = stream.getVideoTracks()[0];
-    if (!track) return;
-    // Text on screens stays sharp rather than smooth.
-    track.contentHint = 'detail';
-    this.screen = track;
-    // The browser's own "Stop sharing" button ends the track.
-    track.addEventListener('ended', () => void this.stopScreen());
-    this.store.dispatch({ type: 'selfScreen', sharing: true });
-    try {
-      await this.session.setLocal('screen', track);
-    } catch (err) {
-      console.error('plausch: screen', err);
-      this.opts.notify({ key: 'meeting.shareFailed' });
-      await this.stopScreen();
-    }
+  startScreen(): Promise<void> {
+    return this.controls.startScreen();
   }
 
-  async stopScreen(): Promise<void> {
-    const track = this.screen;
-    if (!track) return;
-    this.screen = null;
-    track.stop();
-    this.store.dispatch({ type: 'selfScreen', sharing: false });
-    await this.session.setLocal('screen', null);
+  stopScreen(): Promise<void> {
+    return this.controls.stopScreen();
   }
 
   screenTrack(): MediaStreamTrack | null {
-    return this.screen;
+    return this.controls.screenTrack();
   }
 
   leave(): void {
     if (this.phase === 'ended') return;
-    this.signal.leave();
+    this.conn.signal.leave();
     this.end({ kind: 'left' });
   }
 
@@ -800,15 +500,10 @@ export class Call {
     if (this.phase === 'ended') return;
     const wasJoined = this.phase === 'joined';
     this.setPhase('ended');
-    this.attemptState?.settle('final');
-    this.reconnect.stop();
-    this.unwatch?.();
-    window.clearInterval(this.meterTimer);
+    this.conn.stop();
     this.stopMeasuring?.();
     this.view.close();
-    this.meter?.close();
-    this.screen?.stop();
-    this.screen = null;
+    this.controls.close();
     this.session.close();
     this.keys.close();
     this.opts.media.stop();

@@ -11,7 +11,7 @@
 //   few seconds while the socket seems fine: it says when to restart ICE
 //   (again with backoff, as long as the media stays broken).
 //
-// The call (call.ts) does the actual work of each attempt and restart.
+// The connection (connection.ts) does the actual work of each attempt and restart.
 
 import { CLOSE_ERROR, CLOSE_NORMAL, CLOSE_REMOVED, CLOSE_REPLACED } from './protocol';
 import type { CloseInfo } from './signal';
