@@ -129,8 +129,7 @@ type TrackStats struct {
 	Layer                  int
 	LayerSwitches          int
 	SwitchesNotAtKeyframes int
-	CutAtSwitch            int  // old-layer frames cut short by a switch
-	pendingBad             bool // the latest frame matched nothing; judged by the next
+	CutShort               int // frames whose last packet never came (a layer switch in their middle)
 	// PictureIDJumps counts frames whose VP8 picture id does not follow
 	// the previous frame's.
 	PictureIDJumps int

@@ -389,6 +389,7 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 		}
 	}
 	buf := make([]byte, 1500)
+	var ends frameEnds
 	for {
 		n, _, err := remote.Read(buf)
 		if err != nil {
@@ -401,11 +402,19 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 		}
 		var whole [][]byte
 		var keyframes []Keyframe
+		cut := 0
 		if sb == nil {
 			whole = [][]byte{pkt.Payload}
 		} else {
+			if pkt.Marker {
+				ends.add(pkt.Timestamp)
+			}
 			sb.Push(&pkt)
 			for s := sb.Pop(); s != nil; s = sb.Pop() {
+				if !ends.has(s.PacketTimestamp) {
+					cut++
+					continue
+				}
 				whole = append(whole, s.Data)
 				if c.opts.InspectKeyframes && isVP8Keyframe(s.Data) {
 					keyframes = append(keyframes, inspectKeyframe(s.Data, s.PacketTimestamp))
@@ -417,6 +426,7 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 		now := time.Now()
 		stats.observe(pkt.SequenceNumber, now)
 		stats.Bytes += len(pkt.Payload)
+		stats.CutShort += cut
 		if sb != nil {
 			stats.observePictureID(pkt.Payload)
 		}
@@ -435,30 +445,16 @@ func (c *Client) receive(remote *webrtc.TrackRemote, stats *TrackStats) {
 	}
 }
 
-// observeFrame checks one whole frame (or audio packet) against the sample.
-// A frame the server cut short by switching layers in its middle is not
-// counted as bad when the new layer's keyframe follows at once: a browser's
-// jitter buffer drops such an incomplete frame before decoding.
+// observeFrame checks one whole frame (or audio packet) against the sample
+// and follows which layer it came from.
 func (s *TrackStats) observeFrame(known map[[32]byte]int, w []byte) {
 	layer, ok := known[sha256.Sum256(w)]
 	if !ok {
-		if s.pendingBad {
-			s.BadFrames++
-		}
-		s.pendingBad = true
+		s.BadFrames++
 		return
 	}
-	switched := layer >= 0 && s.Layer >= 0 && layer != s.Layer
-	if s.pendingBad {
-		if switched && isVP8Keyframe(w) {
-			s.CutAtSwitch++
-		} else {
-			s.BadFrames++
-		}
-		s.pendingBad = false
-	}
 	s.Frames++
-	if switched {
+	if layer >= 0 && s.Layer >= 0 && layer != s.Layer {
 		s.LayerSwitches++
 		if !isVP8Keyframe(w) {
 			s.SwitchesNotAtKeyframes++
@@ -467,6 +463,30 @@ func (s *TrackStats) observeFrame(known map[[32]byte]int, w []byte) {
 	if layer >= 0 {
 		s.Layer = layer
 	}
+}
+
+// frameEnds remembers the RTP timestamps of the latest packets with the
+// marker bit, which ends a video frame. A reassembled frame without one was
+// cut short: the server switched layers in its middle, so its last packets
+// were never sent. A browser's jitter buffer drops such a frame before
+// decoding; so do the checks here.
+type frameEnds struct {
+	ts [64]uint32
+	n  int
+}
+
+func (f *frameEnds) add(ts uint32) {
+	f.ts[f.n%len(f.ts)] = ts
+	f.n++
+}
+
+func (f *frameEnds) has(ts uint32) bool {
+	for _, t := range f.ts[:min(f.n, len(f.ts))] {
+		if t == ts {
+			return true
+		}
+	}
+	return false
 }
 
 // isVP8Keyframe reads the frame tag: bit 0 clear marks a keyframe (RFC 6386).

@@ -69,7 +69,7 @@ func TestSimulcastLayerFollowsTileSize(t *testing.T) {
 		frames = b.State().Received[keyOf(a.ID, camera)].Frames
 	}
 	r := b.State().Received[keyOf(a.ID, camera)]
-	t.Logf("A's camera at B: %d frames, %d layer switches (%d old-layer frames cut short), %d packets", r.Frames, r.LayerSwitches, r.CutAtSwitch, r.Packets)
+	t.Logf("A's camera at B: %d frames, %d layer switches (%d old-layer frames cut short), %d packets", r.Frames, r.LayerSwitches, r.CutShort, r.Packets)
 	if r.LayerSwitches < 4 || r.SwitchesNotAtKeyframes != 0 || r.Lost != 0 || r.PictureIDJumps != 0 || r.BadFrames != 0 {
 		t.Errorf("switches %d (%d not at a keyframe), lost %d, picture id jumps %d, bad frames %d",
 			r.LayerSwitches, r.SwitchesNotAtKeyframes, r.Lost, r.PictureIDJumps, r.BadFrames)
