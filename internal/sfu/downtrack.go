@@ -25,7 +25,6 @@ type DownTrack struct {
 
 	sentBytes atomic.Uint64 // for the subscriber's receive rate
 	rate      rateSampler
-	layerNow  atomic.Int32 // layer being forwarded, -1 for none
 
 	mu      sync.Mutex
 	target  int // layer wanted, -1 paused
@@ -45,13 +44,29 @@ type DownTrack struct {
 	lastAt  int64
 	hist    *[histSize]sent // what each sent sequence number was, for NACKs
 
-	// Scratch space, used under mu; locals would escape through the writer
-	// interface and allocate once per packet.
+	// Only readRTCP uses these, to resend.
+	nackBuf     []byte
+	nackPkt     rtp.Packet
+	nackScratch writeScratch
+}
+
+// rewrite is how one packet is renumbered for one subscriber: its sequence
+// number there, and what its timestamp, picture id and TL0PICIDX move by.
+type rewrite struct {
+	seq    uint16
+	tsOff  uint32
+	picOff uint16
+	tl0Off uint8
+}
+
+// writeScratch is where a packet is renumbered on its way out. Each
+// writing goroutine has its own (a layer's read loop, a DownTrack's RTCP
+// loop), so the send itself holds no lock; locals would escape through the
+// writer interface and allocate once per packet.
+type writeScratch struct {
 	hdr     rtp.Header
 	ext     [2]rtp.Extension
 	payload [1500]byte
-	nackBuf []byte
-	nackPkt rtp.Packet
 }
 
 // histSize is how many sent packets a DownTrack can map back to the layer
@@ -59,13 +74,10 @@ type DownTrack struct {
 const histSize = 512
 
 type sent struct {
-	seq    uint16 // as sent
-	orig   uint16 // as the layer numbered it
-	layer  int8
-	valid  bool
-	tsOff  uint32
-	picOff uint16
-	tl0Off uint8
+	rewrite        // rewrite.seq is the number as sent
+	orig    uint16 // as the layer numbered it
+	layer   int8
+	valid   bool
 }
 
 // binding is what negotiation decided for this subscriber: its SSRC, payload
@@ -79,9 +91,7 @@ type binding struct {
 var errNoCodec = errors.New("sfu: subscriber does not support the codec")
 
 func newDownTrack(t *Track, s *Subscriber) *DownTrack {
-	d := &DownTrack{track: t, sub: s, target: len(t.layers) - 1, current: -1, hist: new([histSize]sent)}
-	d.layerNow.Store(-1)
-	return d
+	return &DownTrack{track: t, sub: s, target: len(t.layers) - 1, current: -1, hist: new([histSize]sent)}
 }
 
 // Bind implements webrtc.TrackLocal.
@@ -120,7 +130,11 @@ func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 func (d *DownTrack) Track() *Track { return d.track }
 
 // Layer is the layer being forwarded now, -1 for none.
-func (d *DownTrack) Layer() int { return int(d.layerNow.Load()) }
+func (d *DownTrack) Layer() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.current
+}
 
 // SetLayer sets the layer to forward (clamped to the track's), or pauses
 // with -1. A change takes effect at the target layer's next keyframe, which
@@ -135,7 +149,6 @@ func (d *DownTrack) SetLayer(target int) {
 	d.target = target
 	if target < 0 {
 		d.current = -1
-		d.layerNow.Store(-1)
 	}
 	d.mu.Unlock()
 	if target >= 0 {
@@ -148,7 +161,6 @@ func (d *DownTrack) SetLayer(target int) {
 func (d *DownTrack) restart() {
 	d.mu.Lock()
 	d.current = -1
-	d.layerNow.Store(-1)
 	d.mu.Unlock()
 }
 
@@ -162,32 +174,39 @@ func (d *DownTrack) requestKeyframe() {
 }
 
 // write sends pkt, from layer info.layer, if this subscriber forwards that
-// layer, and reports whether it went out.
-func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64) bool {
+// layer, and reports whether it went out. sc is the calling read loop's.
+func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64, sc *writeScratch) bool {
 	b := d.binding.Load()
 	if b == nil {
 		return false
 	}
+	rw, ok, askKeyframe := d.place(pkt, info, now)
+	if askKeyframe {
+		d.track.requestKeyframe(d.track.layers[info.layer])
+	}
+	return ok && d.send(b, pkt, info, rw, sc)
+}
+
+// place decides whether pkt goes to this subscriber and with which
+// numbers, and keeps the state for the next packet and for NACKs.
+// askKeyframe: nothing shows until the target layer's keyframe.
+func (d *DownTrack) place(pkt *rtp.Packet, info *packetInfo, now int64) (rw rewrite, ok, askKeyframe bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// Checked under mu: a packet racing SetPaused(true) must not undo restart.
 	if d.target < 0 || d.track.paused.Load() {
-		return false
+		return rw, false, false
 	}
 	if info.layer != d.current {
 		if info.layer != d.target {
-			return false
+			return rw, false, false
 		}
 		if !info.keyframe {
-			if d.current < 0 {
-				// Nothing shows until the keyframe; ask (throttled).
-				d.track.requestKeyframe(d.track.layers[info.layer])
-			}
-			return false
+			return rw, false, d.current < 0
 		}
 		d.startSegment(pkt, info, now)
 	} else if int16(pkt.SequenceNumber-d.startSeq) < 0 {
-		return false // from before the switch
+		return rw, false, false // from before the switch
 	}
 	if len(pkt.Payload) == 0 {
 		// Padding only (bandwidth probes): not forwarded. When in order,
@@ -195,14 +214,13 @@ func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64) bool {
 		if pkt.SequenceNumber+d.seqOff == d.lastSeq+1 {
 			d.seqOff--
 		}
-		return false
+		return rw, false, false
 	}
-	seq := pkt.SequenceNumber + d.seqOff
-	d.hist[seq%histSize] = sent{seq: seq, orig: pkt.SequenceNumber, layer: int8(info.layer), valid: true,
-		tsOff: d.tsOff, picOff: d.picOff, tl0Off: d.tl0Off}
-	if !d.started || int16(seq-d.lastSeq) > 0 {
+	rw = rewrite{seq: pkt.SequenceNumber + d.seqOff, tsOff: d.tsOff, picOff: d.picOff, tl0Off: d.tl0Off}
+	d.hist[rw.seq%histSize] = sent{rewrite: rw, orig: pkt.SequenceNumber, layer: int8(info.layer), valid: true}
+	if !d.started || int16(rw.seq-d.lastSeq) > 0 {
 		d.started = true
-		d.lastSeq, d.lastTs, d.lastAt = seq, pkt.Timestamp+d.tsOff, now
+		d.lastSeq, d.lastTs, d.lastAt = rw.seq, pkt.Timestamp+d.tsOff, now
 		if info.isVP8 && info.vp8.picIdx >= 0 {
 			d.lastPic = info.vp8.picID(pkt.Payload) + d.picOff
 		}
@@ -210,7 +228,7 @@ func (d *DownTrack) write(pkt *rtp.Packet, info *packetInfo, now int64) bool {
 			d.lastTl0 = pkt.Payload[info.vp8.tl0Idx] + d.tl0Off
 		}
 	}
-	return d.send(b, pkt, info, seq, d.tsOff, d.picOff, d.tl0Off)
+	return rw, true, false
 }
 
 // startSegment makes pkt, the first packet of a keyframe on the target
@@ -232,54 +250,52 @@ func (d *DownTrack) startSegment(pkt *rtp.Packet, info *packetInfo, now int64) {
 	}
 	d.current = info.layer
 	d.startSeq = pkt.SequenceNumber
-	d.layerNow.Store(int32(info.layer))
 }
 
-// send writes pkt renumbered for this subscriber. Header extensions are
-// dropped: their ids were negotiated with the publisher, and the
+// send writes pkt renumbered by rw for this subscriber. Header extensions
+// are dropped: their ids were negotiated with the publisher, and the
 // subscriber's interceptors add their own.
-func (d *DownTrack) send(b *binding, pkt *rtp.Packet, info *packetInfo, seq uint16, tsOff uint32, picOff uint16, tl0Off uint8) bool {
-	d.hdr = pkt.Header
-	d.hdr.SSRC = b.ssrc
-	d.hdr.PayloadType = b.pt
-	d.hdr.SequenceNumber = seq
-	d.hdr.Timestamp = pkt.Timestamp + tsOff
-	d.hdr.Padding, d.hdr.PaddingSize = false, 0
-	d.hdr.Extension = false
-	d.hdr.Extensions = d.ext[:0]
+func (d *DownTrack) send(b *binding, pkt *rtp.Packet, info *packetInfo, rw rewrite, sc *writeScratch) bool {
+	sc.hdr = pkt.Header
+	sc.hdr.SSRC = b.ssrc
+	sc.hdr.PayloadType = b.pt
+	sc.hdr.SequenceNumber = rw.seq
+	sc.hdr.Timestamp = pkt.Timestamp + rw.tsOff
+	sc.hdr.Padding, sc.hdr.PaddingSize = false, 0
+	sc.hdr.Extension = false
+	sc.hdr.Extensions = sc.ext[:0]
 	payload := pkt.Payload
-	if info.isVP8 && (picOff != 0 && info.vp8.picIdx >= 0 || tl0Off != 0 && info.vp8.tl0Idx >= 0) {
-		payload = d.payload[:copy(d.payload[:], payload)]
+	if info.isVP8 && (rw.picOff != 0 && info.vp8.picIdx >= 0 || rw.tl0Off != 0 && info.vp8.tl0Idx >= 0) {
+		payload = sc.payload[:copy(sc.payload[:], payload)]
 		if info.vp8.picIdx >= 0 {
-			info.vp8.setPicID(payload, info.vp8.picID(payload)+picOff)
+			info.vp8.setPicID(payload, info.vp8.picID(payload)+rw.picOff)
 		}
 		if info.vp8.tl0Idx >= 0 {
-			payload[info.vp8.tl0Idx] += tl0Off
+			payload[info.vp8.tl0Idx] += rw.tl0Off
 		}
 	}
 	// A write error means the subscriber is going away; it is removed elsewhere.
-	_, err := b.stream.WriteRTP(&d.hdr, payload)
+	_, err := b.stream.WriteRTP(&sc.hdr, payload)
 	if err == nil {
 		d.sentBytes.Add(uint64(len(payload) + 12))
 	}
 	return err == nil
 }
 
-// resend answers a NACK from the layer cache.
+// resend answers a NACK from the layer cache; only readRTCP calls it.
 func (d *DownTrack) resend(seqs []uint16) {
 	b := d.binding.Load()
 	if b == nil {
 		return
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	for _, seq := range seqs {
+		d.mu.Lock()
 		s := d.hist[seq%histSize]
+		d.mu.Unlock()
 		if !s.valid || s.seq != seq {
 			continue
 		}
-		l := d.track.layers[s.layer]
-		d.nackBuf = l.cache.get(s.orig, d.nackBuf[:0])
+		d.nackBuf = d.track.layers[s.layer].cache.get(s.orig, d.nackBuf[:0])
 		if d.nackBuf == nil || d.nackPkt.Unmarshal(d.nackBuf) != nil {
 			continue
 		}
@@ -288,7 +304,7 @@ func (d *DownTrack) resend(seqs []uint16) {
 			info.vp8, info.isVP8 = parseVP8(d.nackPkt.Payload)
 		}
 		d.track.stats.Retransmitted.Add(1)
-		d.send(b, &d.nackPkt, &info, seq, s.tsOff, s.picOff, s.tl0Off)
+		d.send(b, &d.nackPkt, &info, s.rewrite, &d.nackScratch)
 	}
 }
 

@@ -50,7 +50,7 @@ func feed(t *Track, d *DownTrack, l int, pkt *rtp.Packet, now int64) bool {
 	raw, _ := pkt.Marshal()
 	t.layers[l].cache.put(pkt.SequenceNumber, raw)
 	desc, _ := parseVP8(pkt.Payload)
-	return d.write(pkt, &packetInfo{layer: l, keyframe: desc.keyframe, vp8: desc, isVP8: true}, now)
+	return d.write(pkt, &packetInfo{layer: l, keyframe: desc.keyframe, vp8: desc, isVP8: true}, now, &t.layers[l].scratch)
 }
 
 // Switching layers waits for the target's keyframe, and the subscriber

@@ -59,8 +59,8 @@ type Subscriber struct {
 	closing     chan struct{}
 	pending     candidateQueue
 	wg          sync.WaitGroup
-	wants       []Want // nil: every video at its best layer
-	viewSet     bool
+	wants       []Want // once viewSet: the videos shown, most important first
+	viewSet     bool   // before the first SetWants every video is sent
 	forwarded   []Forwarded
 }
 

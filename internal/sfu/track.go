@@ -54,6 +54,7 @@ type layer struct {
 	lossPermille    atomic.Int32 // packets lost on the way in, last second
 
 	// Only the layer's read loop touches these.
+	scratch        writeScratch
 	windowStart    int64
 	windowBytes    int64
 	windowPackets  int
@@ -247,7 +248,7 @@ func (t *Track) forward(l *layer, pkt *rtp.Packet, raw []byte, now int64) {
 	}
 	var sent uint64
 	for _, d := range t.loadDowns() {
-		if d.write(pkt, &info, now) {
+		if d.write(pkt, &info, now, &l.scratch) {
 			sent++
 		}
 	}
