@@ -352,15 +352,7 @@ func (r *Room) SetMedia(p *Participant, audio, video bool) {
 
 // SetReconnecting shows p as reconnecting (its connection was lost and may
 // come back) or back again.
-func (r *Room) SetReconnecting(p *Participant, on bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if p.reconnecting == on {
-		return
-	}
-	p.reconnecting = on
-	r.broadcastUpdateLocked(p)
-}
+func (r *Room) SetReconnecting(p *Participant, on bool) { r.setFlag(p, &p.reconnecting, on) }
 
 // Resync tells p, back on a new connection, everything it needs: who is
 // there, the settings and media mode, and (to moderators) who waits.
@@ -386,13 +378,17 @@ func (r *Room) Resync(p *Participant) {
 }
 
 // SetHasKey records that p now holds (or lost) the meeting key.
-func (r *Room) SetHasKey(p *Participant, has bool) {
+func (r *Room) SetHasKey(p *Participant, has bool) { r.setFlag(p, &p.hasKey, has) }
+
+// setFlag sets one of p's flags (a field guarded by r.mu) and tells the
+// others if it changed.
+func (r *Room) setFlag(p *Participant, flag *bool, on bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if p.hasKey == has {
+	if *flag == on {
 		return
 	}
-	p.hasKey = has
+	*flag = on
 	r.broadcastUpdateLocked(p)
 }
 
