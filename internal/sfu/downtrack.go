@@ -126,9 +126,6 @@ func (d *DownTrack) StreamID() string { return d.track.publisher }
 // Kind implements webrtc.TrackLocal.
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.track.kind }
 
-// Track is the published track this sends.
-func (d *DownTrack) Track() *Track { return d.track }
-
 // Layer is the layer being forwarded now, -1 for none.
 func (d *DownTrack) Layer() int {
 	d.mu.Lock()

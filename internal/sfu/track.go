@@ -72,9 +72,6 @@ func (t *Track) Kind() webrtc.RTPCodecType { return t.kind }
 // Publisher is the label of the publisher that sends this track.
 func (t *Track) Publisher() string { return t.publisher }
 
-// Layers is the number of simulcast layers (1 without simulcast).
-func (t *Track) Layers() int { return len(t.layers) }
-
 // AudioLevel is the recent loudness, 0 (silence) to 127 (loudest), from the
 // RFC 6464 header extension; 0 for video or when the extension is missing.
 func (t *Track) AudioLevel() int { return int(t.level.Load() >> 8) }

@@ -43,10 +43,6 @@ func (s *Subscriber) SetPaused(t *Track, paused bool) {
 	}
 }
 
-// Bandwidth is the estimate of what can be sent to this subscriber, in
-// bits/s, from its congestion feedback.
-func (s *Subscriber) Bandwidth() int { return s.bwe.GetTargetBitrate() }
-
 func (s *Subscriber) allocateLoop() {
 	tick := time.NewTicker(allocateEvery)
 	defer tick.Stop()
