@@ -235,30 +235,59 @@ func roundTrip(t *testing.T, relay net.PacketConn, peer *net.UDPConn, tag string
 
 // authRequest sends a TURN request of method with attrs on the client's
 // 5-tuple, authenticated with the long-term credential (the first try,
-// without integrity, fetches a nonce), and returns the response. realm
-// overrides the server's, unless empty.
-func (c *client) authRequest(t *testing.T, username, password, realm string, method stun.Method, attrs ...stun.Setter) *stun.Message {
+// without integrity, fetches a nonce), and returns the response. The
+// client must have allocated: it drops responses whose integrity its own
+// key does not match.
+func (c *client) authRequest(t *testing.T, username, password string, method stun.Method, attrs ...stun.Setter) *stun.Message {
 	t.Helper()
-	to := c.TURNServerAddr()
-	first, err := stun.Build(append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)...)
+	return authenticated(t, username, password, "", method, attrs, func(m *stun.Message) *stun.Message {
+		res, err := c.PerformTransaction(m, c.TURNServerAddr(), false)
+		must(t, err)
+		return res.Msg
+	})
+}
+
+// bareRequest is authRequest from a socket of its own, without a pion
+// client; realm overrides the server's, unless empty. The server always
+// answers, and on loopback nothing is lost.
+func bareRequest(t *testing.T, server, username, password, realm string, method stun.Method, attrs ...stun.Setter) *stun.Message {
+	t.Helper()
+	to, err := net.ResolveUDPAddr("udp", server)
 	must(t, err)
-	res, err := c.PerformTransaction(first, to, false)
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: to.IP})
 	must(t, err)
+	defer conn.Close()
+	return authenticated(t, username, password, realm, method, attrs, func(m *stun.Message) *stun.Message {
+		_, err := conn.WriteTo(m.Raw, to)
+		must(t, err)
+		buf := make([]byte, 1500)
+		n, err := conn.Read(buf)
+		must(t, err)
+		res := &stun.Message{Raw: buf[:n]}
+		must(t, res.Decode())
+		return res
+	})
+}
+
+// authenticated does the long-term credential exchange through send.
+func authenticated(t *testing.T, username, password, realm string, method stun.Method, attrs []stun.Setter, send func(*stun.Message) *stun.Message) *stun.Message {
+	t.Helper()
+	build := func(extra ...stun.Setter) *stun.Message {
+		setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
+		m, err := stun.Build(append(setters, extra...)...)
+		must(t, err)
+		return m
+	}
+	res := send(build())
 	var nonce stun.Nonce
-	must(t, nonce.GetFrom(res.Msg))
+	must(t, nonce.GetFrom(res))
 	if realm == "" {
 		var r stun.Realm
-		must(t, r.GetFrom(res.Msg))
+		must(t, r.GetFrom(res))
 		realm = r.String()
 	}
-	setters := append([]stun.Setter{stun.TransactionID, stun.NewType(method, stun.ClassRequest)}, attrs...)
-	setters = append(setters, stun.NewUsername(username), stun.NewRealm(realm), nonce,
-		stun.NewLongTermIntegrity(username, realm, password), stun.Fingerprint)
-	msg, err := stun.Build(setters...)
-	must(t, err)
-	res, err = c.PerformTransaction(msg, to, false)
-	must(t, err)
-	return res.Msg
+	return send(build(stun.NewUsername(username), stun.NewRealm(realm), nonce,
+		stun.NewLongTermIntegrity(username, realm, password), stun.Fingerprint))
 }
 
 // responseCode is a response's error code, or 0 for a success.
