@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -31,19 +30,29 @@ const (
 const payloadSize = 1130
 
 // BenchmarkRelay measures the TURN server's CPU time per relayed packet
-// (server-cpu-ns/pkt), from a pion/turn client's UDP allocation to a UDP
-// peer on loopback (to-peer) and back (to-client): the figure to put next
-// to the SFU's cpu-ns/fwd-pkt. The "pion" runs are pion/turn without this
-// package (no guard, no limit, no counters), to show what they cost.
+// (server-cpu-ns/pkt: the server process's CPU time over the packets it
+// relayed), from a pion/turn client's UDP allocation to a UDP peer on
+// loopback (to-peer) and back (to-client): the figure to put next to the
+// SFU's cpu-ns/fwd-pkt. "max" sends as fast as the server relays (a window
+// of packets in flight), "20kpps" 20,000 packets a second in bursts of 20
+// per millisecond, where the server also pays for waking up. The "pion"
+// runs are pion/turn without this package (no guard, no limit, no
+// per-allocation counters), to show what those cost.
 func BenchmarkRelay(b *testing.B) {
 	for _, mode := range []string{"plausch", "pion"} {
 		for _, dir := range []string{"to-peer", "to-client"} {
-			b.Run(mode+"/"+dir, func(b *testing.B) { benchRelay(b, mode, dir == "to-peer") })
+			for _, pps := range []int{0, 20000} {
+				load := "max"
+				if pps > 0 {
+					load = fmt.Sprintf("%dkpps", pps/1000)
+				}
+				b.Run(mode+"/"+dir+"/"+load, func(b *testing.B) { benchRelay(b, mode, dir == "to-peer", pps) })
+			}
 		}
 	}
 }
 
-func benchRelay(b *testing.B, mode string, toPeer bool) {
+func benchRelay(b *testing.B, mode string, toPeer bool, pps int) {
 	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	must(b, err)
 	defer peer.Close()
@@ -89,15 +98,18 @@ func benchRelay(b *testing.B, mode string, toPeer bool) {
 		send = func() { _, _ = peer.WriteToUDPAddrPort(payload, relayAddr) }
 	}
 
-	// Keep a window of packets in flight, so that no socket buffer
-	// overflows; a packet that has not arrived after a millisecond of no
-	// progress counts as lost.
+	// At full speed, a window of packets in flight keeps socket buffers
+	// from overflowing; what has not arrived after 5 ms without progress
+	// counts as lost.
 	const window = 64
 	var sent, lost uint64
 	pace := func(base uint64) {
 		for sent-lost > got.Load()-base+window {
 			before := got.Load()
-			time.Sleep(50 * time.Microsecond)
+			deadline := time.Now().Add(5 * time.Millisecond)
+			for got.Load() == before && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Microsecond)
+			}
 			if got.Load() == before {
 				lost = sent - (before - base)
 			}
@@ -110,24 +122,31 @@ func benchRelay(b *testing.B, mode string, toPeer bool) {
 		pace(0)
 	}
 	waitFor(func() bool { return got.Load() > 0 })
+
+	burst := pps / 1000
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
 	base := got.Load()
 	sent, lost = 0, 0
-	cpu0 := child.cpu(b)
+	cpu0, relayed0 := child.cpu(b)
 	b.SetBytes(payloadSize)
 	for b.Loop() {
 		send()
 		sent++
-		pace(base)
+		if burst == 0 {
+			pace(base)
+		} else if sent%uint64(burst) == 0 {
+			<-tick.C
+		}
 	}
-	// Let the last window arrive.
+	// Let the last packets arrive.
 	for last := uint64(0); got.Load() != last; {
 		last = got.Load()
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	cpu := child.cpu(b) - cpu0
-	relayed := got.Load() - base
-	b.ReportMetric(float64(cpu)/float64(relayed), "server-cpu-ns/pkt")
-	b.ReportMetric(float64(relayed)/float64(sent), "delivered")
+	cpu1, relayed1 := child.cpu(b)
+	b.ReportMetric(float64(cpu1-cpu0)/float64(relayed1-relayed0), "server-cpu-ns/pkt")
+	b.ReportMetric(float64(got.Load()-base)/float64(sent), "delivered")
 }
 
 // benchChild is the server process of one benchmark.
@@ -159,15 +178,19 @@ func startBenchChild(b *testing.B, mode string, own netip.AddrPort) *benchChild 
 	return c
 }
 
-// cpu is the server process's CPU time (user and system) so far.
-func (c *benchChild) cpu(b *testing.B) time.Duration {
+// cpu is the server process's CPU time (user and system) and the
+// packets it has relayed so far.
+func (c *benchChild) cpu(b *testing.B) (time.Duration, uint64) {
 	_, err := io.WriteString(c.in, "cpu\n")
 	must(b, err)
 	line, err := c.out.ReadString('\n')
 	must(b, err)
-	ns, err := strconv.ParseInt(strings.TrimSpace(line), 10, 64)
-	must(b, err)
-	return time.Duration(ns)
+	var ns int64
+	var relayed uint64
+	if _, err := fmt.Sscan(line, &ns, &relayed); err != nil {
+		b.Fatalf("bench server said %q: %v", line, err)
+	}
+	return time.Duration(ns), relayed
 }
 
 func (c *benchChild) stop(b *testing.B) {
@@ -177,9 +200,9 @@ func (c *benchChild) stop(b *testing.B) {
 	}
 }
 
-// runBenchChild runs the benchmark's TURN server: it prints its address and
-// a credential, answers "cpu" with its CPU time in nanoseconds, and ends
-// when its standard input does.
+// runBenchChild runs the benchmark's TURN server: it prints its address
+// and a credential, answers "cpu" with its CPU time in nanoseconds and the
+// packets relayed, and ends when its standard input does.
 func runBenchChild() int {
 	own, err := netip.ParseAddrPort(os.Getenv(benchOwnEnv))
 	if err != nil {
@@ -193,6 +216,7 @@ func runBenchChild() int {
 	}
 	var user, pass string
 	var closer io.Closer
+	var relayed func() uint64
 	switch mode := os.Getenv(benchChildEnv); mode {
 	case "plausch":
 		// The limiter is on, at a rate no benchmark reaches, so that its
@@ -207,15 +231,19 @@ func runBenchChild() int {
 		}
 		user, pass = srv.Credentials("bench", time.Now())
 		closer = srv
+		relayed = func() uint64 { st := srv.Stats(); return st.PacketsToPeers + st.PacketsFromPeers }
 	case "pion":
 		const secret = "benchmark-secret-0123456789"
+		var n atomic.Uint64
+		relayed = n.Load
 		srv, err := pionturn.NewServer(pionturn.ServerConfig{
 			Realm:         defaultRealm,
 			AuthHandler:   pionturn.LongTermTURNRESTAuthHandler(secret, discardLogs{}),
 			LoggerFactory: discardLogs{},
 			PacketConnConfigs: []pionturn.PacketConnConfig{{
-				PacketConn:            pc,
-				RelayAddressGenerator: &pionturn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"},
+				PacketConn: pc,
+				RelayAddressGenerator: countingGenerator{
+					&pionturn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}, &n},
 			}},
 		})
 		if err != nil {
@@ -240,7 +268,43 @@ func runBenchChild() int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		fmt.Println(ru.Utime.Nano() + ru.Stime.Nano())
+		fmt.Println(ru.Utime.Nano()+ru.Stime.Nano(), relayed())
 	}
 	return 0
+}
+
+// countingGenerator counts the packets that pion's own relay sockets
+// carry, for the "pion" runs.
+type countingGenerator struct {
+	pionturn.RelayAddressGenerator
+	n *atomic.Uint64
+}
+
+func (g countingGenerator) AllocatePacketConn(c pionturn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	pc, addr, err := g.RelayAddressGenerator.AllocatePacketConn(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return countingConn{pc, g.n}, addr, nil
+}
+
+type countingConn struct {
+	net.PacketConn
+	n *atomic.Uint64
+}
+
+func (c countingConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	n, err := c.PacketConn.WriteTo(p, addr)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return n, err
+}
+
+func (c countingConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, addr, err := c.PacketConn.ReadFrom(p)
+	if err == nil {
+		c.n.Add(1)
+	}
+	return n, addr, err
 }

@@ -77,7 +77,10 @@ func TestEndUser(t *testing.T) {
 func TestBitrateLimit(t *testing.T) {
 	peer := udpPeer(t, loopback4)
 	const bitrate = minBitrate // 8000 bytes/s, a 16 KiB bucket
-	ts := newTestServer(t, Config{Own: []netip.AddrPort{addrPort(peer)}, MaxBitrate: bitrate})
+	// 127.0.0.2 is allowed, so that only the lack of a permission stops
+	// the stranger below.
+	ts := newTestServer(t, Config{Own: []netip.AddrPort{addrPort(peer)}, MaxBitrate: bitrate,
+		Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}})
 	user, pass := ts.Credentials("p1", time.Now())
 	relay := ts.dial(t, "udp", user, pass).allocate(t)
 	const packets, size = 50, 1000
@@ -93,7 +96,7 @@ func TestBitrateLimit(t *testing.T) {
 		// Every packet is either relayed or dropped, each counted.
 		waitFor(func() bool {
 			st := ts.Stats()
-			return passed(st)-passed(before)+st.RateDropped-before.RateDropped == packets
+			return passed(st)-passed(before)+st.RateDropped-before.RateDropped >= packets
 		})
 		elapsed := time.Since(start)
 		through := passed(ts.Stats()) - passed(before)
@@ -106,6 +109,27 @@ func TestBitrateLimit(t *testing.T) {
 		_, err := relay.WriteTo(payload, peer.LocalAddr())
 		must(t, err)
 	})
+
+	// Packets from a stranger without a permission (127.0.0.2, still
+	// loopback) neither count nor spend the allocation's bitrate: they
+	// are dropped first, so the peer's packet behind them gets through.
+	// (Else anyone who knows a relayed address could starve it.)
+	stranger := udpPeer(t, netip.MustParseAddr("127.0.0.2"))
+	before := ts.Stats()
+	for range packets {
+		_, err := stranger.WriteTo(payload, relay.LocalAddr())
+		must(t, err)
+	}
+	_, err := peer.WriteTo([]byte("after the stranger"), relay.LocalAddr())
+	must(t, err)
+	buf := make([]byte, 1500)
+	if n, _, err := relay.ReadFrom(buf); err != nil || string(buf[:n]) != "after the stranger" {
+		t.Fatalf("client read %q, %v", buf[:n], err)
+	}
+	if st := ts.Stats(); st.PacketsFromPeers-before.PacketsFromPeers != 1 || st.RateDropped != before.RateDropped {
+		t.Errorf("the stranger's packets counted: %+v, before %+v", st, before)
+	}
+
 	check("from peer", func(s Stats) uint64 { return s.PacketsFromPeers }, func() {
 		_, err := peer.WriteTo(payload, relay.LocalAddr())
 		must(t, err)

@@ -14,7 +14,7 @@ var (
 )
 
 // registry is the server's bookkeeping per user: live relay sockets (for
-// the quota and EndUser), their ports (for the guard), the stream
+// the quota and EndUser), by port (for the guard and permission events), the stream
 // connections that carry allocations, and the users who have left. Pion
 // keeps allocations by 5-tuple only; this is how they are found by user.
 type registry struct {
@@ -22,7 +22,7 @@ type registry struct {
 	max     int // allocations per user; -1: no limit
 	closed  bool
 	users   map[string]map[*relayConn]struct{}
-	ports   map[uint16]int // live relay ports (several when sockets of two families share one)
+	ports   map[uint16]*relayConn // live relay sockets (of one family: one per port)
 	streams map[string]*streamConn
 	// revoked holds users who left, until every credential made for them
 	// before has expired (the value).
@@ -35,7 +35,7 @@ func newRegistry(max int) *registry {
 	return &registry{
 		max:     max,
 		users:   map[string]map[*relayConn]struct{}{},
-		ports:   map[uint16]int{},
+		ports:   map[uint16]*relayConn{},
 		streams: map[string]*streamConn{},
 		revoked: map[string]time.Time{},
 	}
@@ -69,7 +69,7 @@ func (r *registry) add(c *relayConn) error {
 		r.users[c.user] = set
 	}
 	set[c] = struct{}{}
-	r.ports[c.port]++
+	r.ports[c.port] = c
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (r *registry) remove(c *relayConn) {
 	if len(set) == 0 {
 		delete(r.users, c.user)
 	}
-	if r.ports[c.port]--; r.ports[c.port] <= 0 {
+	if r.ports[c.port] == c {
 		delete(r.ports, c.port)
 	}
 	r.totals.add(c.counts.snapshot())
@@ -95,7 +95,18 @@ func (r *registry) remove(c *relayConn) {
 func (r *registry) relayPort(port uint16) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.ports[port] > 0
+	return r.ports[port] != nil
+}
+
+// relay is the live relay socket at the relayed address addr, or nil.
+func (r *registry) relay(addr net.Addr) *relayConn {
+	ua, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ports[uint16(ua.Port)]
 }
 
 // revoke marks user as gone until until, and returns its relay sockets

@@ -3,10 +3,12 @@ package turn
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pionturn "github.com/pion/turn/v5"
@@ -137,6 +139,13 @@ type relayConn struct {
 	out, in *rate.Limiter // nil: no limit
 	counts  atomicCounters
 
+	// permitted are the peer IPs pion holds a permission for, from its
+	// events: packets from anyone else are dropped before they can spend
+	// the allocation's bitrate (pion would drop them anyway). Copied on
+	// write, read without a lock.
+	permitted atomic.Pointer[map[netip.Addr]struct{}]
+	permMu    sync.Mutex
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -179,6 +188,9 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, nil, err
 		}
+		if !c.isPermitted(ap.Addr()) {
+			continue
+		}
 		if c.guard.peer(ap) != allowed {
 			c.counts.guardDrops.Add(1)
 			continue
@@ -191,6 +203,32 @@ func (c *relayConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		c.counts.bytesIn.Add(uint64(n))
 		return n, net.UDPAddrFromAddrPort(ap), nil
 	}
+}
+
+// permit records that pion made (on) or removed a permission for ip.
+func (c *relayConn) permit(ip netip.Addr, on bool) {
+	ip = clean(ip)
+	c.permMu.Lock()
+	defer c.permMu.Unlock()
+	next := map[netip.Addr]struct{}{}
+	if cur := c.permitted.Load(); cur != nil {
+		maps.Copy(next, *cur)
+	}
+	if on {
+		next[ip] = struct{}{}
+	} else {
+		delete(next, ip)
+	}
+	c.permitted.Store(&next)
+}
+
+func (c *relayConn) isPermitted(ip netip.Addr) bool {
+	m := c.permitted.Load()
+	if m == nil {
+		return false
+	}
+	_, ok := (*m)[clean(ip)]
+	return ok
 }
 
 // Close closes the socket once; pion then deletes the allocation (its

@@ -126,11 +126,15 @@ func (s *Server) start(set func(*pionturn.ServerConfig), sock interface{ Close()
 		return ErrClosed
 	}
 	c := pionturn.ServerConfig{
-		Realm:         s.cfg.Realm,
-		AuthHandler:   s.authenticate,
-		QuotaHandler:  s.quota,
-		EventHandler:  s.events(),
-		LoggerFactory: discardLogs{},
+		Realm:        s.cfg.Realm,
+		AuthHandler:  s.authenticate,
+		QuotaHandler: s.quota,
+		EventHandler: s.events(),
+		// A client that names no address family gets the relay's; an IPv4
+		// relay serves IPv6 clients too (pion would otherwise follow the
+		// listening socket's family and refuse them).
+		StrictAddressFamily: s.cfg.RelayIP.Is4(),
+		LoggerFactory:       discardLogs{},
 	}
 	set(&c)
 	p, err := pionturn.NewServer(c)
@@ -169,8 +173,9 @@ func (s *Server) quota(user, _ string, _ net.Addr) bool {
 	return false
 }
 
-// events follow allocations to the connections that carry them, and
-// count authentications that failed on the password.
+// events follow allocations to the connections that carry them and
+// permissions to their relay sockets, and count authentications that
+// failed on the password.
 func (s *Server) events() pionturn.EventHandler {
 	return pionturn.EventHandler{
 		OnAuth: func(_, _ net.Addr, _, _, _, _ string, verdict bool) {
@@ -184,6 +189,20 @@ func (s *Server) events() pionturn.EventHandler {
 		OnAllocationDeleted: func(src, dst net.Addr, _, user, _ string) {
 			s.reg.allocated(src, dst, user, -1)
 		},
+		OnPermissionCreated: func(_, _ net.Addr, _, _, _ string, relay net.Addr, peer net.IP) {
+			s.permitted(relay, peer, true)
+		},
+		OnPermissionDeleted: func(_, _ net.Addr, _, _, _ string, relay net.Addr, peer net.IP) {
+			s.permitted(relay, peer, false)
+		},
+	}
+}
+
+// permitted passes a permission pion made or removed to its relay socket.
+func (s *Server) permitted(relay net.Addr, peer net.IP, on bool) {
+	ip, ok := netip.AddrFromSlice(peer)
+	if c := s.reg.relay(relay); c != nil && ok {
+		c.permit(ip, on)
 	}
 }
 
