@@ -135,3 +135,16 @@ func TestBitrateLimit(t *testing.T) {
 		must(t, err)
 	})
 }
+
+// TCP relaying (RFC 6062) is not offered: browsers relay UDP only, and a
+// TCP relay would be a way to open connections from the server.
+func TestTCPAllocationRefused(t *testing.T) {
+	ts := newTestServer(t, Config{})
+	user, pass := ts.Credentials("p1", time.Now())
+	if _, err := ts.dial(t, "tcp", user, pass).AllocateTCP(); turnCode(err) != int(stun.CodeInsufficientCapacity) {
+		t.Errorf("TCP allocation: %v, want 508 Insufficient Capacity", err)
+	}
+	if st := ts.Stats(); st.Allocations != 0 {
+		t.Errorf("%d allocations", st.Allocations)
+	}
+}
