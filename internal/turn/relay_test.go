@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/pion/stun/v4"
 )
 
 // Relaying works end to end on loopback over each transport a browser
@@ -115,5 +117,22 @@ func (l *handshakingListener) Accept() (net.Conn, error) {
 			continue
 		}
 		return demuxedConn{tc}, nil
+	}
+}
+
+// Relay sockets take their ports from RelayPorts; when the range is full,
+// an allocation fails (508) rather than use a port outside it.
+func TestRelayPortRange(t *testing.T) {
+	free, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	must(t, err)
+	port := uint16(addrPort(free).Port())
+	must(t, free.Close())
+	ts := newTestServer(t, Config{RelayPorts: [2]uint16{port, port}})
+	user, pass := ts.Credentials("p1", time.Now())
+	if got := addrPort(ts.dial(t, "udp", user, pass).allocate(t)).Port(); got != port {
+		t.Errorf("relay port %d, want %d", got, port)
+	}
+	if _, err := ts.dial(t, "udp", user, pass).Allocate(); turnCode(err) != int(stun.CodeInsufficientCapacity) {
+		t.Errorf("allocation with the range full: %v, want 508", err)
 	}
 }
