@@ -1,0 +1,87 @@
+package certs
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/caddyserver/certmagic"
+)
+
+// acmeSource obtains and renews the certificate through certmagic.
+type acmeSource struct {
+	domain string
+	cache  *certmagic.Cache
+	magic  *certmagic.Config
+	issuer *certmagic.ACMEIssuer
+}
+
+func newACME(cfg Config) (*acmeSource, error) {
+	zl := zapToSlog(cfg.Log.With("part", "acme"))
+	a := &acmeSource{domain: cfg.Domain}
+	a.cache = certmagic.NewCache(certmagic.CacheOptions{
+		GetConfigForCert:   func(certmagic.Certificate) (*certmagic.Config, error) { return a.magic, nil },
+		RenewCheckInterval: cfg.RenewCheckEvery,
+		Logger:             zl,
+	})
+	a.magic = certmagic.New(a.cache, certmagic.Config{
+		// The state directory is the only place written to; certmagic's
+		// default would be under $HOME.
+		Storage: &certmagic.FileStorage{Path: cfg.StateDir},
+		// No OCSP: Let's Encrypt ended its OCSP service in 2025 and
+		// browsers no longer ask; a staple would only cost the server
+		// requests to the CA's responder.
+		OCSP: certmagic.OCSPConfig{DisableStapling: true},
+		// Clients without SNI (a TURN URL with an address) or with
+		// another name still get our certificate rather than a failed
+		// handshake.
+		DefaultServerName:  cfg.Domain,
+		FallbackServerName: cfg.Domain,
+		Logger:             zl,
+	})
+	iss := certmagic.ACMEIssuer{
+		CA:           cfg.ACMECA,
+		Email:        cfg.ACMEEmail,
+		Agreed:       true,
+		TrustedRoots: cfg.ACMERoots,
+		// One server, one process: the challenge lives in memory, not in
+		// the state directory for other instances to find.
+		DisableDistributedSolvers: true,
+		DisableHTTPChallenge:      cfg.HTTPAddr == "",
+		DisableTLSALPNChallenge:   cfg.DisableTLSALPN || cfg.HTTPSAddr == "",
+		Logger:                    zl,
+	}
+	// certmagic binds a listener of its own for a challenge unless the
+	// port is taken; pointing it at ours makes it find them taken (and
+	// answered by our handlers), so it never listens anywhere itself.
+	for _, addr := range []string{cfg.HTTPSAddr, cfg.HTTPAddr} {
+		if addr == "" {
+			continue
+		}
+		host, _, err := splitPort(addr)
+		if err != nil {
+			return nil, fmt.Errorf("certs: %w", err)
+		}
+		iss.ListenHost = host
+	}
+	if cfg.HTTPAddr != "" {
+		_, iss.AltHTTPPort, _ = splitPort(cfg.HTTPAddr)
+	}
+	if cfg.HTTPSAddr != "" {
+		_, iss.AltTLSALPNPort, _ = splitPort(cfg.HTTPSAddr)
+	}
+	a.issuer = certmagic.NewACMEIssuer(a.magic, iss)
+	a.magic.Issuers = []certmagic.Issuer{a.issuer}
+	return a, nil
+}
+
+// start loads the certificate from the state directory or obtains it, in
+// the background, retrying with backoff; the cache's maintenance renews it.
+// Cancelling ctx ends the retries.
+func (a *acmeSource) start(ctx context.Context) error {
+	if err := a.magic.ManageAsync(ctx, []string{a.domain}); err != nil {
+		return fmt.Errorf("certs: managing %s: %w", a.domain, err)
+	}
+	return nil
+}
+
+func (a *acmeSource) stop() { a.cache.Stop() }

@@ -1,0 +1,18 @@
+package certs
+
+import (
+	"context"
+	"net"
+	"strconv"
+)
+
+// dialTo sends every connection to addr, whatever host the URL names: the
+// test's own DNS, for the client side.
+func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn, error) {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+}
+
+func port(ln net.Listener) string { return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) }
