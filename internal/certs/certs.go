@@ -178,9 +178,9 @@ type Manager struct {
 	files *fileSource // one of files and acme
 	acme  *acmeSource
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 	startOnce sync.Once
 	closeOnce sync.Once
 }
