@@ -15,4 +15,6 @@ func dialTo(addr string) func(ctx context.Context, network, _ string) (net.Conn,
 	}
 }
 
-func port(ln net.Listener) string { return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) }
+func port(ln net.Listener) string { return strconv.Itoa(portNum(ln)) }
+
+func portNum(ln net.Listener) int { return ln.Addr().(*net.TCPAddr).Port }

@@ -34,7 +34,11 @@ type rig struct {
 	httpConns atomic.Int32 // connections the HTTP server got
 }
 
-func newRig(t *testing.T, opts Options) *rig {
+func newRig(t *testing.T, opts Options) *rig { return newRigWith(t, opts, nil) }
+
+// newRigWith serves h on the HTTP side instead of the echo of protocol
+// and TLS state.
+func newRigWith(t *testing.T, opts Options, h http.Handler) *rig {
 	t.Helper()
 	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
 	ca := testca.New(t)
@@ -50,13 +54,16 @@ func newRig(t *testing.T, opts Options) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{mux: m, addr: ln.Addr().String(), roots: ca, done: make(chan error, 1)}
-	r.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		sni := ""
-		if req.TLS != nil {
-			sni = req.TLS.ServerName
-		}
-		fmt.Fprintf(w, "%s tls=%v sni=%s", req.Proto, req.TLS != nil, sni)
-	}), ConnState: func(_ net.Conn, s http.ConnState) {
+	if h == nil {
+		h = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			sni := ""
+			if req.TLS != nil {
+				sni = req.TLS.ServerName
+			}
+			fmt.Fprintf(w, "%s tls=%v sni=%s", req.Proto, req.TLS != nil, sni)
+		})
+	}
+	r.srv = &http.Server{Handler: h, ConnState: func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			r.httpConns.Add(1)
 		}
@@ -401,10 +408,17 @@ func TestOptionsValidate(t *testing.T) {
 
 // fakeTURN answers STUN binding requests on every connection it accepts.
 type fakeTURN struct {
-	ln    net.Listener
-	wg    sync.WaitGroup
-	mu    sync.Mutex
-	conns []net.Conn
+	ln     net.Listener
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  []net.Conn
+	firsts []firstMessage
+}
+
+// firstMessage is what a TURN connection began with.
+type firstMessage struct {
+	alpn, sni string
+	msgType   uint16
 }
 
 func serveFakeTURN(ln net.Listener) *fakeTURN {
@@ -432,10 +446,21 @@ func serveFakeTURN(ln net.Listener) *fakeTURN {
 
 func (f *fakeTURN) answer(c net.Conn) {
 	defer c.Close()
-	for {
+	for i := 0; ; i++ {
 		req, err := readSTUN(c)
 		if err != nil {
 			return
+		}
+		if i == 0 {
+			var first firstMessage
+			if cs, ok := c.(interface{ ConnectionState() tls.ConnectionState }); ok {
+				st := cs.ConnectionState()
+				first.alpn, first.sni = st.NegotiatedProtocol, st.ServerName
+			}
+			first.msgType = req.Type.Value()
+			f.mu.Lock()
+			f.firsts = append(f.firsts, first)
+			f.mu.Unlock()
 		}
 		tcp := c.RemoteAddr().(*net.TCPAddr)
 		resp, err := stun.Build(req, stun.BindingSuccess, &stun.XORMappedAddress{IP: tcp.IP, Port: tcp.Port}, stun.Fingerprint)
@@ -446,6 +471,12 @@ func (f *fakeTURN) answer(c net.Conn) {
 			return
 		}
 	}
+}
+
+func (f *fakeTURN) first() []firstMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]firstMessage(nil), f.firsts...)
 }
 
 func (f *fakeTURN) served() int {
