@@ -16,7 +16,36 @@ type acmeSource struct {
 }
 
 func newACME(cfg Config) (*acmeSource, error) {
+	iss := certmagic.ACMEIssuer{
+		CA:           cfg.ACMECA,
+		Email:        cfg.ACMEEmail,
+		Agreed:       true,
+		TrustedRoots: cfg.ACMERoots,
+		// One server, one process: the challenge lives in memory, not in
+		// the state directory for other instances to find.
+		DisableDistributedSolvers: true,
+		DisableHTTPChallenge:      cfg.HTTPAddr == "",
+		DisableTLSALPNChallenge:   cfg.DisableTLSALPN || cfg.HTTPSAddr == "",
+	}
+	// certmagic binds a listener of its own for a challenge unless the
+	// port is taken; pointing it at ours makes it find them taken (and
+	// answered by our handlers), so it never listens anywhere itself.
+	for _, a := range []struct {
+		addr string
+		port *int
+	}{{cfg.HTTPSAddr, &iss.AltTLSALPNPort}, {cfg.HTTPAddr, &iss.AltHTTPPort}} {
+		if a.addr == "" {
+			continue
+		}
+		host, port, err := splitPort(a.addr)
+		if err != nil {
+			return nil, fmt.Errorf("certs: %w", err)
+		}
+		iss.ListenHost, *a.port = host, port
+	}
+
 	zl := zapToSlog(cfg.Log.With("part", "acme"))
+	iss.Logger = zl
 	a := &acmeSource{domain: cfg.Domain}
 	a.cache = certmagic.NewCache(certmagic.CacheOptions{
 		GetConfigForCert:   func(certmagic.Certificate) (*certmagic.Config, error) { return a.magic, nil },
@@ -38,37 +67,6 @@ func newACME(cfg Config) (*acmeSource, error) {
 		FallbackServerName: cfg.Domain,
 		Logger:             zl,
 	})
-	iss := certmagic.ACMEIssuer{
-		CA:           cfg.ACMECA,
-		Email:        cfg.ACMEEmail,
-		Agreed:       true,
-		TrustedRoots: cfg.ACMERoots,
-		// One server, one process: the challenge lives in memory, not in
-		// the state directory for other instances to find.
-		DisableDistributedSolvers: true,
-		DisableHTTPChallenge:      cfg.HTTPAddr == "",
-		DisableTLSALPNChallenge:   cfg.DisableTLSALPN || cfg.HTTPSAddr == "",
-		Logger:                    zl,
-	}
-	// certmagic binds a listener of its own for a challenge unless the
-	// port is taken; pointing it at ours makes it find them taken (and
-	// answered by our handlers), so it never listens anywhere itself.
-	for _, addr := range []string{cfg.HTTPSAddr, cfg.HTTPAddr} {
-		if addr == "" {
-			continue
-		}
-		host, _, err := splitPort(addr)
-		if err != nil {
-			return nil, fmt.Errorf("certs: %w", err)
-		}
-		iss.ListenHost = host
-	}
-	if cfg.HTTPAddr != "" {
-		_, iss.AltHTTPPort, _ = splitPort(cfg.HTTPAddr)
-	}
-	if cfg.HTTPSAddr != "" {
-		_, iss.AltTLSALPNPort, _ = splitPort(cfg.HTTPSAddr)
-	}
 	a.issuer = certmagic.NewACMEIssuer(a.magic, iss)
 	a.magic.Issuers = []certmagic.Issuer{a.issuer}
 	return a, nil

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -68,7 +67,7 @@ func sniff(c *tls.Conn) ([]byte, kind, error) {
 		m, err := io.ReadAtLeast(c, buf[n:], need-n)
 		n += m
 		if err != nil {
-			return nil, kindUnknown, fmt.Errorf("first bytes: %w", err)
+			return nil, kindUnknown, err
 		}
 	}
 }

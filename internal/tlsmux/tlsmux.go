@@ -249,12 +249,12 @@ func (m *Mux) serveConn(raw net.Conn) {
 	defer m.wg.Done()
 	defer func() { <-m.slots }()
 
-	conn, side, err := m.classify(raw)
+	conn, side, stage, err := m.classify(raw)
 	// From here on a closing mux is noticed by deliver, which closes the
 	// connection it could not hand over.
 	m.untrack(raw)
 	if err != nil {
-		m.opts.Log.Debug("tlsmux: connection refused", "err", err)
+		m.opts.Log.Debug("tlsmux: connection closed", "stage", stage, "reason", reason(err))
 		_ = raw.Close()
 		return
 	}
@@ -266,36 +266,47 @@ func (m *Mux) serveConn(raw net.Conn) {
 }
 
 // classify returns the connection to hand over and its side; a nil side
-// with no error means the connection has done its job.
-func (m *Mux) classify(raw net.Conn) (net.Conn, *listener, error) {
+// with no error means the connection has done its job. On error, stage
+// says where it failed.
+func (m *Mux) classify(raw net.Conn) (conn net.Conn, side *listener, stage string, err error) {
 	tc := tls.Server(raw, m.tls)
 	_ = raw.SetDeadline(time.Now().Add(m.opts.HandshakeTimeout))
 	if err := tc.HandshakeContext(m.ctx); err != nil {
-		return nil, nil, fmt.Errorf("handshake: %w", err)
+		return nil, nil, "handshake", err
 	}
 	switch tc.ConnectionState().NegotiatedProtocol {
 	case ALPNHTTP2, ALPNHTTP11:
 		// The protocol is settled; net/http needs this very *tls.Conn
 		// for HTTP/2, so nothing may be read from it here.
 		_ = raw.SetDeadline(time.Time{})
-		return tc, m.http, nil
+		return tc, m.http, "", nil
 	case ALPNTURN:
 		_ = raw.SetDeadline(time.Time{})
-		return tc, m.turn, nil
+		return tc, m.turn, "", nil
 	case ALPNACMETLS1:
-		return nil, nil, nil
+		return nil, nil, "", nil
 	}
 	_ = raw.SetDeadline(time.Now().Add(m.opts.SniffTimeout))
 	head, kind, err := sniff(tc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "first bytes", err
 	}
 	_ = raw.SetDeadline(time.Time{})
 	c := &sniffedConn{Conn: tc, head: head}
 	if kind == kindTURN {
-		return c, m.turn, nil
+		return c, m.turn, "", nil
 	}
-	return c, m.http, nil
+	return c, m.http, "", nil
+}
+
+// reason is err without the addresses that a *net.OpError names: the
+// log never holds a client's address.
+func reason(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Op + ": " + op.Err.Error()
+	}
+	return err.Error()
 }
 
 func isTemporary(err error) bool {

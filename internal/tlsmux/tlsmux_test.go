@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,11 +191,24 @@ func stunBinding(t *testing.T, c net.Conn) {
 }
 
 // A connection that stays silent before or after its handshake, or that
-// speaks neither HTTP nor STUN, is closed, and neither side sees it.
+// speaks neither HTTP nor STUN, is closed, and neither side sees it. The
+// log says why, without the client's address.
 func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
-	r := newRig(t, Options{HandshakeTimeout: 50 * time.Millisecond, SniffTimeout: 50 * time.Millisecond})
+	var logs syncBuffer
+	r := newRig(t, Options{HandshakeTimeout: 50 * time.Millisecond, SniffTimeout: 50 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	// Clients come from 127.0.0.2, to be looked for in the log.
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
+	dialTLS := func(t *testing.T) *tls.Conn {
+		t.Helper()
+		c, err := tls.DialWithDialer(d, "tcp", r.addr, r.tlsConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 	t.Run("no handshake", func(t *testing.T) {
-		c, err := net.Dial("tcp", r.addr)
+		c, err := d.Dial("tcp", r.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +216,7 @@ func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 		waitClosed(t, c)
 	})
 	t.Run("half a handshake", func(t *testing.T) {
-		c, err := net.Dial("tcp", r.addr)
+		c, err := d.Dial("tcp", r.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,18 +228,12 @@ func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 		waitClosed(t, c)
 	})
 	t.Run("silent after handshake", func(t *testing.T) {
-		c, err := tls.Dial("tcp", r.addr, r.tlsConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialTLS(t)
 		defer c.Close()
 		waitClosed(t, c)
 	})
 	t.Run("unknown protocol", func(t *testing.T) {
-		c, err := tls.Dial("tcp", r.addr, r.tlsConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialTLS(t)
 		defer c.Close()
 		// A byte no HTTP request or STUN message starts with.
 		if _, err := c.Write([]byte{0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07}); err != nil {
@@ -233,18 +242,25 @@ func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 		waitClosed(t, c)
 	})
 	t.Run("STUN type without cookie", func(t *testing.T) {
-		c, err := tls.Dial("tcp", r.addr, r.tlsConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := dialTLS(t)
 		defer c.Close()
 		if _, err := c.Write([]byte{0x00, 0x01, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef}); err != nil {
 			t.Fatal(err)
 		}
 		waitClosed(t, c)
 	})
-	if n := r.turn.served(); n != 0 {
-		t.Errorf("the TURN side got %d connections", n)
+	if n, m := r.turn.served(), r.httpConns.Load(); n != 0 || m != 0 {
+		t.Errorf("the TURN side got %d connections, HTTP %d", n, m)
+	}
+	out := logs.String()
+	t.Logf("log:\n%s", out)
+	if strings.Contains(out, "127.0.0.2") {
+		t.Error("a client address is in the log")
+	}
+	for _, want := range []string{"stage=handshake", `stage="first bytes" reason="read: i/o timeout"`, "neither HTTP nor STUN"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing from the log", want)
+		}
 	}
 }
 
@@ -513,4 +529,21 @@ func readSTUN(r io.Reader) (*stun.Message, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
