@@ -20,6 +20,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"plausch.dev/plausch/internal/acmetest"
 	"plausch.dev/plausch/internal/tlsmux"
 )
 
@@ -35,7 +36,7 @@ func TestACMEWithPebble(t *testing.T) {
 		t.Skip("builds and runs pebble")
 	}
 	leaks := goleak.IgnoreCurrent()
-	pebbleBinary(t) // with the real HOME and caches, before isolate
+	acmetest.PebbleBinary(t) // with the real HOME and caches, before isolate
 	dirs := map[string]string{}
 	for _, d := range []string{"state-http01", "state-tlsalpn", "pebble-http01", "pebble-tlsalpn"} {
 		dirs[d] = t.TempDir()
@@ -82,15 +83,16 @@ func TestACMEWithPebble(t *testing.T) {
 }
 
 func testHTTP01(t *testing.T, pebbleDir, stateDir string) {
-	dns := startDNS(t, testDomain)
+	dns := acmetest.StartDNS(t, testDomain)
 	httpLn, httpsLn := listen(t), listen(t)
 	// 20 s certificates: renewal (a third of the lifetime before the end,
 	// or earlier in the CA's ARI window) comes within seconds.
-	peb := startPebble(t, pebbleDir, dns.addr, portNum(httpLn), portNum(httpsLn), 20*time.Second)
-	r := startServer(t, Config{Domain: testDomain, StateDir: stateDir, ACMECA: peb.directory, ACMERoots: peb.apiRoots,
+	peb := acmetest.StartPebble(t, acmetest.Config{Dir: pebbleDir, DNS: dns.Addr,
+		HTTPPort: portNum(httpLn), TLSPort: portNum(httpsLn), Validity: 20 * time.Second})
+	r := startServer(t, Config{Domain: testDomain, StateDir: stateDir, ACMECA: peb.Directory, ACMERoots: peb.APIRoots,
 		HTTPAddr: httpLn.Addr().String(), HTTPSAddr: httpsLn.Addr().String(), DisableTLSALPN: true,
 		RenewCheckEvery: 200 * time.Millisecond}, httpLn, httpsLn)
-	c := r.client(peb.issuer)
+	c := r.client(peb.Issuer)
 	defer c.CloseIdleConnections()
 	base := "https://" + testDomain + ":" + port(httpsLn)
 
@@ -106,7 +108,7 @@ func testHTTP01(t *testing.T, pebbleDir, stateDir string) {
 	if n := r.challenges.Load(); n == 0 {
 		t.Error("pebble never fetched the HTTP-01 token from the HTTP port")
 	}
-	if dns.queries.Load() == 0 {
+	if dns.Queries.Load() == 0 {
 		t.Error("pebble never asked the test's DNS")
 	}
 	// Nobody trusts pebble's root but the test's client.
@@ -176,14 +178,15 @@ func testRedirect(t *testing.T, c *http.Client, httpLn, httpsLn net.Listener) {
 }
 
 func testTLSALPN(t *testing.T, pebbleDir, stateDir string) {
-	dns := startDNS(t, testDomain)
+	dns := acmetest.StartDNS(t, testDomain)
 	httpsLn := listen(t)
 	// Nothing listens on pebble's HTTP port: only TLS-ALPN-01 can succeed.
-	_, noHTTP, _ := splitPort(freePort(t))
-	peb := startPebble(t, pebbleDir, dns.addr, noHTTP, portNum(httpsLn), time.Hour)
-	r := startServer(t, Config{Domain: testDomain, StateDir: stateDir, ACMECA: peb.directory, ACMERoots: peb.apiRoots,
+	_, noHTTP, _ := splitPort(acmetest.FreeAddr(t))
+	peb := acmetest.StartPebble(t, acmetest.Config{Dir: pebbleDir, DNS: dns.Addr,
+		HTTPPort: noHTTP, TLSPort: portNum(httpsLn), Validity: time.Hour})
+	r := startServer(t, Config{Domain: testDomain, StateDir: stateDir, ACMECA: peb.Directory, ACMERoots: peb.APIRoots,
 		HTTPSAddr: httpsLn.Addr().String()}, nil, httpsLn)
-	c := r.client(peb.issuer)
+	c := r.client(peb.Issuer)
 	defer c.CloseIdleConnections()
 	resp := waitFor(t, c, "https://"+testDomain+":"+port(httpsLn)+"/", func(*http.Response) bool { return true })
 	if len(resp.TLS.VerifiedChains) == 0 || resp.Header.Get("Strict-Transport-Security") == "" {

@@ -1,4 +1,7 @@
-package certs
+// Package acmetest runs an ACME CA for tests: letsencrypt/pebble on
+// loopback, validating for real against names that a DNS server of the
+// test's own resolves to 127.0.0.1. Nothing leaves the machine.
+package acmetest
 
 import (
 	"bytes"
@@ -25,61 +28,66 @@ import (
 	"plausch.dev/plausch/internal/testca"
 )
 
-// env is the environment the test binary started with: the pebble build
+// env is the environment the test binary started with: building pebble
 // needs the real HOME and Go caches, whatever a test sets later.
 var env = os.Environ()
 
-var pebbleBuild struct {
+// guard keeps a broken test from hanging; it bounds no assertion.
+const guard = 2 * time.Minute
+
+var build struct {
 	once sync.Once
-	dir  string
 	bin  string
 	err  error
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if pebbleBuild.dir != "" {
-		_ = os.RemoveAll(pebbleBuild.dir)
-	}
-	os.Exit(code)
-}
-
-// pebbleBinary builds letsencrypt/pebble (a tool in go.mod, so the
-// version is pinned there) once per test binary.
-func pebbleBinary(t *testing.T) string {
+// PebbleBinary is letsencrypt/pebble, a tool in go.mod (so its version is
+// pinned there), as "go tool" builds and caches it; built once per test
+// binary. Call it before a test changes HOME.
+func PebbleBinary(t testing.TB) string {
 	t.Helper()
-	b := &pebbleBuild
-	b.once.Do(func() {
-		b.dir, b.err = os.MkdirTemp("", "plausch-pebble-")
-		if b.err != nil {
+	build.once.Do(func() {
+		cmd := exec.Command("go", "tool", "-n", "pebble")
+		cmd.Env = env
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			build.err = fmt.Errorf("building pebble: %v\n%s", err, stderr.String())
 			return
 		}
-		b.bin = filepath.Join(b.dir, "pebble")
-		cmd := exec.Command("go", "build", "-o", b.bin, "github.com/letsencrypt/pebble/v2/cmd/pebble")
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("building pebble: %v\n%s", err, out)
-		}
+		build.bin = strings.TrimSpace(string(out))
 	})
-	if b.err != nil {
-		t.Fatal(b.err)
+	if build.err != nil {
+		t.Fatal(build.err)
 	}
-	return b.bin
+	return build.bin
 }
 
-// pebble is a running ACME test CA.
-type pebble struct {
-	directory string         // the ACME directory URL
-	apiRoots  *x509.CertPool // trusts pebble's own HTTPS
-	issuer    *x509.CertPool // trusts what pebble issues
+// Pebble is a running ACME test CA.
+type Pebble struct {
+	Directory string         // the ACME directory URL
+	APIRoots  *x509.CertPool // trusts pebble's own HTTPS: for the ACME client
+	Issuer    *x509.CertPool // trusts what pebble issues: for the test's clients
 }
 
-// startPebble runs pebble on loopback with its files in dir: it resolves
-// names through dnsAddr and validates HTTP-01 on httpPort and TLS-ALPN-01
-// on tlsPort of the address found; certificates are valid for validity.
-func startPebble(t *testing.T, dir, dnsAddr string, httpPort, tlsPort int, validity time.Duration) *pebble {
+// Config says where pebble validates and for how long it issues.
+type Config struct {
+	Dir      string        // for its config and certificate; made before a test moves TMPDIR
+	DNS      string        // the DNS server it asks (over TCP), e.g. a DNS's Addr
+	HTTPPort int           // where it fetches HTTP-01 tokens, on the address found
+	TLSPort  int           // where it does TLS-ALPN-01 handshakes
+	Validity time.Duration // of the certificates it issues; short ones make renewal come soon
+}
+
+// StartPebble runs pebble on loopback until the test ends. Validation is
+// real (PEBBLE_VA_ALWAYS_VALID is not set); it does not sleep before
+// validating, refuses no nonce at random, and validates every order anew
+// (no authorization reuse), so a renewal is validated too.
+func StartPebble(t testing.TB, c Config) *Pebble {
 	t.Helper()
-	bin := pebbleBinary(t)
+	bin := PebbleBinary(t)
+	dir := c.Dir
 	// Pebble's own HTTPS, from a root only the ACME client trusts.
 	ca := testca.New(t)
 	certPEM, keyPEM := ca.IssuePEM(t, "127.0.0.1", "localhost")
@@ -89,7 +97,7 @@ func startPebble(t *testing.T, dir, dnsAddr string, httpPort, tlsPort int, valid
 			t.Fatal(err)
 		}
 	}
-	api, mgmt := freePort(t), freePort(t)
+	api, mgmt := FreeAddr(t), FreeAddr(t)
 	var cfg struct {
 		Pebble map[string]any `json:"pebble"`
 	}
@@ -98,13 +106,13 @@ func startPebble(t *testing.T, dir, dnsAddr string, httpPort, tlsPort int, valid
 		"managementListenAddress": mgmt,
 		"certificate":             certFile,
 		"privateKey":              keyFile,
-		"httpPort":                httpPort,
-		"tlsPort":                 tlsPort,
+		"httpPort":                c.HTTPPort,
+		"tlsPort":                 c.TLSPort,
 		"ocspResponderURL":        "",
 		"retryAfter":              map[string]int{"authz": 1, "order": 1},
 		"keyAlgorithm":            "ecdsa",
 		"profiles": map[string]any{"default": map[string]any{
-			"description": "short-lived, so that renewal comes during the test", "validityPeriod": int(validity.Seconds())}},
+			"description": "short-lived, so that renewal comes during the test", "validityPeriod": int(c.Validity.Seconds())}},
 	}
 	cfgFile := filepath.Join(dir, "pebble.json")
 	b, _ := json.Marshal(cfg)
@@ -112,10 +120,7 @@ func startPebble(t *testing.T, dir, dnsAddr string, httpPort, tlsPort int, valid
 		t.Fatal(err)
 	}
 	var out syncBuffer
-	cmd := exec.Command(bin, "-config", cfgFile, "-dnsserver", dnsAddr)
-	// No sleeping before validation, no nonces refused at random, and a
-	// fresh validation for every order (the renewal's too); validation
-	// itself is real: PEBBLE_VA_ALWAYS_VALID is not set.
+	cmd := exec.Command(bin, "-config", cfgFile, "-dnsserver", c.DNS)
 	cmd.Env = slices.Concat(env, []string{"PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0", "PEBBLE_AUTHZREUSE=0"})
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -128,12 +133,12 @@ func startPebble(t *testing.T, dir, dnsAddr string, httpPort, tlsPort int, valid
 			t.Logf("pebble's output:\n%s", out.String())
 		}
 	})
-	p := &pebble{directory: "https://" + api + "/dir", apiRoots: ca.Pool}
+	p := &Pebble{Directory: "https://" + api + "/dir", APIRoots: ca.Pool}
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}}}
 	defer client.CloseIdleConnections()
 	deadline := time.Now().Add(guard)
 	for {
-		resp, err := client.Get(p.directory)
+		resp, err := client.Get(p.Directory)
 		if err == nil {
 			resp.Body.Close()
 			break
@@ -153,16 +158,16 @@ func startPebble(t *testing.T, dir, dnsAddr string, httpPort, tlsPort int, valid
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.issuer = x509.NewCertPool()
-	if !p.issuer.AppendCertsFromPEM(root) {
+	p.Issuer = x509.NewCertPool()
+	if !p.Issuer.AppendCertsFromPEM(root) {
 		t.Fatalf("pebble's root: %q", root)
 	}
 	return p
 }
 
-// freePort is a loopback address nobody listens on, for pebble, which
+// FreeAddr is a loopback address nobody listens on, for pebble, which
 // takes fixed addresses from its config.
-func freePort(t *testing.T) string {
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -172,18 +177,22 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// fakeDNS answers A queries for one name with 127.0.0.1 (no AAAA), and
-// NXDOMAIN for every other name, over TCP on 127.0.0.1 (pebble asks a
+// DNS answers A queries for one name with 127.0.0.1 (no AAAA), and
+// NXDOMAIN for every other name, over TCP on 127.0.0.1 (pebble asks its
 // -dnsserver over TCP).
-type fakeDNS struct {
-	addr    string
-	queries atomic.Int32 // for the name
+type DNS struct {
+	Addr    string
+	Queries atomic.Int32 // for the name
 }
 
-func startDNS(t *testing.T, name string) *fakeDNS {
+// StartDNS serves name until the test ends.
+func StartDNS(t testing.TB, name string) *DNS {
 	t.Helper()
-	ln := listen(t)
-	d := &fakeDNS{addr: ln.Addr().String()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &DNS{Addr: ln.Addr().String()}
 	srv := &dns.Server{Listener: ln, Net: "tcp", Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(q)
@@ -193,7 +202,7 @@ func startDNS(t *testing.T, name string) *fakeDNS {
 				m.Rcode = dns.RcodeNameError
 				continue
 			}
-			d.queries.Add(1)
+			d.Queries.Add(1)
 			if qq.Qtype == dns.TypeA {
 				m.Answer = append(m.Answer, &dns.A{
 					Hdr: dns.RR_Header{Name: qq.Name, Rrtype: dns.TypeA, Class: dns.ClassINET},
@@ -216,6 +225,7 @@ func startDNS(t *testing.T, name string) *fakeDNS {
 	return d
 }
 
+// syncBuffer collects pebble's output.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
