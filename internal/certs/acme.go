@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 
 	"github.com/caddyserver/certmagic"
@@ -83,3 +84,14 @@ func (a *acmeSource) start(ctx context.Context) error {
 }
 
 func (a *acmeSource) stop() { a.cache.Stop() }
+
+// leaf is the newest certificate in the cache for the domain.
+func (a *acmeSource) leaf() *x509.Certificate {
+	var newest *x509.Certificate
+	for _, c := range a.cache.AllMatchingCertificates(a.domain) {
+		if c.Leaf != nil && (newest == nil || c.Leaf.NotAfter.After(newest.NotAfter)) {
+			newest = c.Leaf
+		}
+	}
+	return newest
+}

@@ -139,6 +139,9 @@ func testHTTP01(t *testing.T, pebbleDir, stateDir string) {
 	if len(resp.TLS.VerifiedChains) == 0 || second.NotBefore.Before(first.NotBefore) || second.VerifyHostname(testDomain) != nil {
 		t.Errorf("renewed: %v to %v for %v", second.NotBefore, second.NotAfter, second.DNSNames)
 	}
+	if l := r.m.Leaf(); l == nil || l.NotAfter.Before(second.NotAfter) {
+		t.Errorf("Leaf is not the newest certificate: %v", l)
+	}
 	if n := r.challenges.Load(); n < 2 {
 		t.Errorf("renewal without a new HTTP-01 validation (%d token fetches)", n)
 	}
@@ -199,6 +202,7 @@ func testTLSALPN(t *testing.T, pebbleDir, stateDir string) {
 // wire it: the port-80 handler from the Manager, HTTPS through the tlsmux
 // with HSTS, the Manager started once both listen.
 type acmeServer struct {
+	m               *Manager
 	httpLn, httpsLn net.Listener
 	challenges      atomic.Int32 // HTTP-01 token fetches
 	logs            *logSink
@@ -211,6 +215,10 @@ func startServer(t *testing.T, cfg Config, httpLn, httpsLn net.Listener) *acmeSe
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	r.m = m
+	if m.Leaf() != nil {
+		t.Error("a certificate before ACME began")
 	}
 	mux, err := tlsmux.New(httpsLn, m.TLSConfig(), tlsmux.Options{})
 	if err != nil {

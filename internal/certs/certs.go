@@ -263,6 +263,15 @@ func (m *Manager) Names() []string {
 	return m.files.names()
 }
 
+// Leaf is the certificate served now, for a health check or a doctor to
+// tell how long it has left; nil while ACME has none yet.
+func (m *Manager) Leaf() *x509.Certificate {
+	if m.acme != nil {
+		return m.acme.leaf()
+	}
+	return m.files.cur.Load().Leaf
+}
+
 // Close stops reloading or renewing and waits for it.
 func (m *Manager) Close() error {
 	m.closeOnce.Do(func() {

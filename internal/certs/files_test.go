@@ -103,8 +103,8 @@ func TestFilesServedAndReloaded(t *testing.T) {
 	if err := m.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if got := served(); !got.Equal(leaf(t, c3)) {
-		t.Errorf("after Reload: serving %v", got.SerialNumber)
+	if got := served(); !got.Equal(leaf(t, c3)) || !m.Leaf().Equal(got) {
+		t.Errorf("after Reload: serving %v, Leaf %v", got.SerialNumber, m.Leaf().SerialNumber)
 	}
 }
 

@@ -117,7 +117,8 @@ func New(ln net.Listener, cfg *tls.Config, opts Options) (*Mux, error) {
 	if !slices.Contains(cfg.NextProtos, ALPNTURN) {
 		// A client that offers only stun.turn must not fail the handshake
 		// for want of a common protocol (crypto/tls refuses then).
-		cfg.NextProtos = append(cfg.NextProtos, ALPNTURN)
+		// (Clip: Clone shares the slice, and the caller's must not change.)
+		cfg.NextProtos = append(slices.Clip(cfg.NextProtos), ALPNTURN)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Mux{ln: ln, tls: cfg, opts: opts, slots: make(chan struct{}, opts.MaxPending),
