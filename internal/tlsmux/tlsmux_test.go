@@ -42,7 +42,8 @@ func newRig(t *testing.T, opts Options) *rig { return newRigWith(t, opts, nil) }
 // and TLS state.
 func newRigWith(t *testing.T, opts Options, h http.Handler) *rig {
 	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	before := goleak.IgnoreCurrent() // now, not when the cleanup runs
+	t.Cleanup(func() { goleak.VerifyNone(t, before) })
 	ca := testca.New(t)
 	cert := ca.Issue(t, "meet.plausch.test", "127.0.0.1")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -195,8 +196,13 @@ func stunBinding(t *testing.T, c net.Conn) {
 // log says why, without the client's address.
 func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 	var logs syncBuffer
-	r := newRig(t, Options{HandshakeTimeout: 50 * time.Millisecond, SniffTimeout: 50 * time.Millisecond,
-		Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// One mux whose handshakes time out and one whose silence after the
+	// handshake does: a short timeout must never cut a handshake that a
+	// loaded machine is slow to finish.
+	short, long := 50*time.Millisecond, time.Minute
+	hs := newRig(t, Options{HandshakeTimeout: short, SniffTimeout: long, Log: log})
+	r := newRig(t, Options{HandshakeTimeout: long, SniffTimeout: short, Log: log})
 	// Clients come from 127.0.0.2, to be looked for in the log.
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
 	dialTLS := func(t *testing.T) *tls.Conn {
@@ -208,7 +214,7 @@ func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 		return c
 	}
 	t.Run("no handshake", func(t *testing.T) {
-		c, err := d.Dial("tcp", r.addr)
+		c, err := d.Dial("tcp", hs.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,7 +222,7 @@ func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 		waitClosed(t, c)
 	})
 	t.Run("half a handshake", func(t *testing.T) {
-		c, err := d.Dial("tcp", r.addr)
+		c, err := d.Dial("tcp", hs.addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,8 +255,10 @@ func TestSilentAndUnknownConnectionsAreClosed(t *testing.T) {
 		}
 		waitClosed(t, c)
 	})
-	if n, m := r.turn.served(), r.httpConns.Load(); n != 0 || m != 0 {
-		t.Errorf("the TURN side got %d connections, HTTP %d", n, m)
+	for _, r := range []*rig{hs, r} {
+		if n, m := r.turn.served(), r.httpConns.Load(); n != 0 || m != 0 {
+			t.Errorf("the TURN side got %d connections, HTTP %d", n, m)
+		}
 	}
 	out := logs.String()
 	t.Logf("log:\n%s", out)
