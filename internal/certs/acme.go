@@ -57,9 +57,10 @@ func newACME(cfg Config) (*acmeSource, error) {
 		// The state directory is the only place written to; certmagic's
 		// default would be under $HOME.
 		Storage: &certmagic.FileStorage{Path: cfg.StateDir},
-		// No OCSP: Let's Encrypt ended its OCSP service in 2025 and
-		// browsers no longer ask; a staple would only cost the server
-		// requests to the CA's responder.
+		// No OCSP stapling: Let's Encrypt's certificates carry no OCSP
+		// URL since 2025 and browsers no longer ask; for another CA a
+		// staple would cost the server requests to its responder that no
+		// browser needs.
 		OCSP: certmagic.OCSPConfig{DisableStapling: true},
 		// Clients without SNI (a TURN URL with an address) or with
 		// another name still get our certificate rather than a failed
