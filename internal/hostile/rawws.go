@@ -267,7 +267,14 @@ type Tally struct {
 // Drain reads every frame the server sends, on a goroutine of its own,
 // until the connection ends, and counts them by opcode. A close frame is
 // answered, as the protocol asks, and then the connection is closed.
-func (c *RawWS) Drain() *Tally {
+func (c *RawWS) Drain() *Tally { return c.drain(true) }
+
+// DrainIgnoringClose is Drain for a client that ignores the server's close
+// frame: it neither answers nor hangs up, and reads on until the server
+// cuts the connection.
+func (c *RawWS) DrainIgnoringClose() *Tally { return c.drain(false) }
+
+func (c *RawWS) drain(answerClose bool) *Tally {
 	t := &Tally{frames: map[byte]int{}, bytes: map[byte]int{}, closeCode: -1, done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
@@ -289,7 +296,7 @@ func (c *RawWS) Drain() *Tally {
 				}
 			}
 			t.mu.Unlock()
-			if f.Opcode == OpClose {
+			if f.Opcode == OpClose && answerClose {
 				_ = c.WriteFrame(Frame{Fin: true, Opcode: OpClose, Payload: f.Payload[:min(2, len(f.Payload))]})
 				c.Close()
 				return
