@@ -12,6 +12,10 @@ import (
 // could otherwise load the app and open /ws as if it came from here, since
 // its Origin and Host agree (which is all the WebSocket's origin check
 // compares). Empty hosts allow any Host.
+//
+// The health checks answer any Host: a load balancer or an orchestrator
+// probes by address (Kubernetes sends the pod's IP), and "ok" tells a
+// rebinding page nothing.
 func allowHosts(hosts []string, h http.Handler) http.Handler {
 	if len(hosts) == 0 {
 		return h
@@ -21,7 +25,7 @@ func allowHosts(hosts []string, h http.Handler) http.Handler {
 		allowed[canonicalHost(host)] = true
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !allowed[canonicalHost(r.Host)] {
+		if !allowed[canonicalHost(r.Host)] && !anyHost[r.URL.Path] {
 			// The Host is not echoed: it is the client's, and says nothing
 			// the client does not know.
 			w.Header().Set("Cache-Control", "no-store")
@@ -31,6 +35,8 @@ func allowHosts(hosts []string, h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+var anyHost = map[string]bool{"/healthz": true, "/readyz": true}
 
 // canonicalHost is a Host header or a configured name without port,
 // brackets, case and a final dot: "Meet.Example.org.:443" is

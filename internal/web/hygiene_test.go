@@ -59,7 +59,7 @@ func TestEmbeddedAppHasNoSourceMaps(t *testing.T) {
 }
 
 // With allowed hosts, any other Host gets 421 with the security headers,
-// /ws included; without, every Host is served.
+// /ws included, but not the health checks; without, every Host is served.
 func TestAllowedHosts(t *testing.T) {
 	h := Handler(Params{
 		WebSocket:    http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }),
@@ -78,7 +78,9 @@ func TestAllowedHosts(t *testing.T) {
 		{"192.0.2.7", "/", 200},
 		{"evil.example", "/", 421},
 		{"evil.example", "/ws", 421},
-		{"evil.example", "/healthz", 421},
+		{"evil.example", "/api/new-name", 421},
+		{"10.1.2.3:8080", "/healthz", 200}, // probes by address
+		{"10.1.2.3:8080", "/readyz", 200},
 		{"meet.example.org.evil.example", "/", 421},
 		{"example.org", "/", 421},
 		{"127.0.0.1:8080", "/", 421},
