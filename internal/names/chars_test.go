@@ -1,7 +1,10 @@
 package names
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"unicode"
@@ -193,5 +196,42 @@ func checkDisplayNameOut(t *testing.T, in, out string) {
 	}
 	if !seen || countMarks(out) != nil {
 		t.Fatalf("NormalizeDisplayName(%+q) = %+q: nothing visible, or too many marks", in, out)
+	}
+}
+
+// nameCase is one line of testdata/name-cases.json: an input and its
+// normal forms as a meeting name and as a display name (null: refused).
+// web/test/names.test.ts reads the same file, so the browser and the
+// server give the same answers.
+type nameCase struct {
+	In      string  `json:"in"`
+	Meeting *string `json:"meeting"`
+	Display *string `json:"display"`
+}
+
+func TestSharedNameCases(t *testing.T) {
+	data, err := os.ReadFile("testdata/name-cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []nameCase
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	show := func(p *string) string {
+		if p == nil {
+			return "refused"
+		}
+		return fmt.Sprintf("%+q", *p)
+	}
+	for _, c := range cases {
+		m, err := Normalize(c.In)
+		if got := show(&m); err != nil && c.Meeting != nil || err == nil && got != show(c.Meeting) {
+			t.Errorf("Normalize(%+q) = %s, %v; want %s", c.In, got, err, show(c.Meeting))
+		}
+		d, err := NormalizeDisplayName(c.In)
+		if got := show(&d); err != nil && c.Display != nil || err == nil && got != show(c.Display) {
+			t.Errorf("NormalizeDisplayName(%+q) = %s, %v; want %s", c.In, got, err, show(c.Display))
+		}
 	}
 }
