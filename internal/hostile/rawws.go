@@ -265,8 +265,10 @@ type Tally struct {
 }
 
 // Drain reads every frame the server sends, on a goroutine of its own,
-// until the connection ends, and counts them by opcode. A close frame is
-// answered, as the protocol asks, and then the connection is closed.
+// until the connection ends, and counts them by opcode. It keeps the
+// connection alive as any client does, answering the server's pings; a
+// close frame is answered, as the protocol asks, and then the connection is
+// closed.
 func (c *RawWS) Drain() *Tally { return c.drain(true) }
 
 // DrainIgnoringClose is Drain for a client that ignores the server's close
@@ -296,9 +298,17 @@ func (c *RawWS) drain(answerClose bool) *Tally {
 				}
 			}
 			t.mu.Unlock()
+			// Answers go out on goroutines of their own: a flood may hold the
+			// writer, blocked until the server reads, and the server may be
+			// waiting for this reader to take its frames.
+			if f.Opcode == OpPing {
+				go func() { _ = c.WriteFrame(Frame{Fin: true, Opcode: OpPong, Payload: f.Payload}) }()
+			}
 			if f.Opcode == OpClose && answerClose {
-				_ = c.WriteFrame(Frame{Fin: true, Opcode: OpClose, Payload: f.Payload[:min(2, len(f.Payload))]})
-				c.Close()
+				go func() {
+					_ = c.WriteFrame(Frame{Fin: true, Opcode: OpClose, Payload: f.Payload[:min(2, len(f.Payload))]})
+					c.Close()
+				}()
 				return
 			}
 		}

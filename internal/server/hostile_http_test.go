@@ -70,10 +70,11 @@ func TestHostileHTTPControlFrameFlood(t *testing.T) {
 		{"stubborn ping flood", hostile.OpPing, 1000000, true, 200000},
 	} {
 		ws := dialHostile(t, srv, hostile.DialOptions{})
-		tally := ws.Drain()
+		drain := ws.Drain
 		if c.stubborn {
-			tally = ws.DrainIgnoringClose()
+			drain = ws.DrainIgnoringClose
 		}
+		tally := drain()
 		if err := ws.WriteText(`{"type":"join","room":"flooders","name":"Mallory"}`); err != nil {
 			t.Fatal(err)
 		}
@@ -86,17 +87,18 @@ func TestHostileHTTPControlFrameFlood(t *testing.T) {
 		ctx, cancel := contextTimeout(60 * time.Second)
 		sent, _ := ws.Flood(ctx, hostile.Frame{Fin: true, Opcode: c.op, Payload: payload}, c.frames)
 		cancel()
+		cpu, wall := processCPU(t)-cpu0, time.Since(start)
 		select {
 		case <-tally.Done():
 		case <-time.After(10 * time.Second):
 		}
-		cpu, wall := processCPU(t)-cpu0, time.Since(start)
+		closed := time.Since(start)
 		pongs, pongBytes := tally.Frames(hostile.OpPong)
 		code, reason := tally.Close()
-		t.Logf("%s: sent %d of %d frames (%d bytes); server answered %d pongs (%d bytes) and closed with %d %q; "+
-			"process CPU %v in %v wall (%.0f %% of a core; %.0f %% without the flood)", c.name, sent, c.frames,
-			sent*(6+len(payload)), pongs, pongBytes, code, reason, cpu.Round(time.Millisecond),
-			wall.Round(time.Millisecond), 100*cpu.Seconds()/wall.Seconds(), 100*base)
+		t.Logf("%s: the server took %d of %d frames (%d bytes) in %v, process CPU %v (%.0f %% of a core; %.0f %% without "+
+			"the flood); it answered %d pongs (%d bytes) and closed with %d %q (%v after the start)", c.name, sent, c.frames,
+			sent*(6+len(payload)), wall.Round(time.Millisecond), cpu.Round(time.Millisecond),
+			100*cpu.Seconds()/wall.Seconds(), 100*base, pongs, pongBytes, code, reason, closed.Round(time.Millisecond))
 		if code != int(session.CloseProtocolError) || !strings.Contains(reason, "per second") {
 			t.Errorf("%s: closed with %d %q, want %d and a reason", c.name, code, reason, session.CloseProtocolError)
 		}
