@@ -11,14 +11,14 @@ import (
 // malformed request line or header (400), headers over MaxHeaderBytes
 // (431), an unknown transfer coding (501), an unsupported HTTP version
 // (505), an unknown Expect (417). It writes those replies straight to the
-// connection, so withHeaders never sees them and they go out without the
+// connection, so WithSecurityHeaders never sees them and they go out without the
 // security headers.
 //
 // Listener wraps the server's listener so that such a reply gets them too.
 // It recognises a reply by what net/http writes: an error status line (4xx
 // or 5xx) at the start of a write, with the whole header block in that same
 // write, and no Content-Security-Policy in it. Every response of a handler
-// already carries that header (withHeaders sets it first thing), so those
+// already carries that header (WithSecurityHeaders sets it first), so those
 // pass untouched; so does a hijacked WebSocket, whose frames never start
 // with "HTTP/". The alternatives were worse: net/http has no hook for these
 // replies, and a reverse proxy in front would only help those who run one.
