@@ -11,8 +11,8 @@ import (
 // malformed request line or header (400), headers over MaxHeaderBytes
 // (431), an unknown transfer coding (501), an unsupported HTTP version
 // (505), an unknown Expect (417). It writes those replies straight to the
-// connection, so WithSecurityHeaders never sees them and they go out without the
-// security headers.
+// connection, so WithSecurityHeaders never sees them and they go out
+// without the security headers.
 //
 // Listener wraps the server's listener so that such a reply gets them too.
 // It recognises a reply by what net/http writes: an error status line (4xx
@@ -20,8 +20,11 @@ import (
 // write, and no Content-Security-Policy in it. Every response of a handler
 // already carries that header (WithSecurityHeaders sets it first), so those
 // pass untouched; so does a hijacked WebSocket, whose frames never start
-// with "HTTP/". The alternatives were worse: net/http has no hook for these
-// replies, and a reverse proxy in front would only help those who run one.
+// with "HTTP/". (A response body whose chunk began a write with an error
+// status line and a blank line would be touched too; this server sends
+// only its app, JSON and metrics.) The alternatives were worse: net/http
+// has no hook for these replies, and a reverse proxy in front would only
+// help those who run one.
 // TestHostileHTTPRawErrorsCarrySecurityHeaders (internal/server) sends each
 // kind, so a change in net/http's replies shows up there.
 
