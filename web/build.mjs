@@ -25,7 +25,7 @@ async function buildApp() {
     format: 'esm',
     splitting: false,
     minify: true,
-    sourcemap: 'linked',
+    sourcemap: false, // no source maps: the server would hand them to anyone, with the build machine's paths
     target: ['chrome100', 'firefox100', 'safari15.4'],
     jsx: 'automatic',
     jsxImportSource: 'preact',
@@ -40,7 +40,7 @@ async function buildApp() {
     bundle: true,
     format: 'iife',
     minify: true,
-    sourcemap: 'linked',
+    sourcemap: false, // no source maps: the server would hand them to anyone, with the build machine's paths
     target: ['chrome100', 'firefox100', 'safari15.4'],
     legalComments: 'none',
     logLevel: 'warning',

@@ -34,7 +34,9 @@ func serve(args []string) int {
 	maxParticipants := fs.Int("max-participants", envInt("PLAUSCH_MAX_PARTICIPANTS", 100), "participants per meeting; 0 means no limit [PLAUSCH_MAX_PARTICIPANTS]")
 	audioLastN := fs.Int("audio-last-n", envInt("PLAUSCH_AUDIO_LAST_N", 0), "forward only the microphones of the N who spoke last, for very large meetings; 0 forwards everyone's [PLAUSCH_AUDIO_LAST_N]")
 	drain := fs.Duration("drain-timeout", envDuration("PLAUSCH_DRAIN_TIMEOUT", 30*time.Second), "on SIGTERM or SIGINT, how long running meetings may go on before connections close (a second SIGINT stops at once) [PLAUSCH_DRAIN_TIMEOUT]")
-	withMetrics := fs.Bool("metrics", envBool("PLAUSCH_METRICS"), "serve Prometheus metrics (packet counters, meetings, participants; nothing personal) at /metrics [PLAUSCH_METRICS]")
+	withMetrics := fs.Bool("metrics", envBool("PLAUSCH_METRICS"), "serve Prometheus metrics (packet counters, meetings, participants; nothing personal) at /metrics on the public address, where anyone can read them; prefer -metrics-addr [PLAUSCH_METRICS]")
+	metricsAddr := fs.String("metrics-addr", env("PLAUSCH_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on the public one [PLAUSCH_METRICS_ADDR]")
+	allowedHosts := fs.String("allowed-hosts", env("PLAUSCH_ALLOWED_HOSTS", ""), "comma-separated host names the server answers to (any port), e.g. meet.example.org; others get 421, which stops DNS rebinding; empty answers any [PLAUSCH_ALLOWED_HOSTS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -50,11 +52,13 @@ func serve(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{
-		Addr:    *addr,
-		Media:   sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
-		Rooms:   room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants, AudioLastN: *audioLastN},
-		Log:     log,
-		Metrics: *withMetrics,
+		Addr:         *addr,
+		Media:        sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
+		Rooms:        room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants, AudioLastN: *audioLastN},
+		Log:          log,
+		Metrics:      *withMetrics,
+		MetricsAddr:  *metricsAddr,
+		AllowedHosts: split(*allowedHosts),
 	}
 	if urls := split(*iceServers); len(urls) > 0 {
 		cfg.ICEServers = []plsignal.ICEServer{{URLs: urls}}
@@ -67,6 +71,9 @@ func serve(args []string) int {
 	// Tests and scripts read this line to find the chosen port.
 	fmt.Println("listening on", srv.URL())
 	log.Info("server started", "version", version)
+	if *withMetrics && *metricsAddr == "" {
+		log.Warn("metrics are served on the public address: anyone can read how many meetings and participants there are; use -metrics-addr")
+	}
 
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Shape of a generated name: NumWords words, then NumDigits digits, joined by '-'.
@@ -49,6 +51,14 @@ var (
 	ErrBadStart = errors.New("name must start with a letter or digit")
 	// ErrReserved means a meeting name collides with a server path.
 	ErrReserved = errors.New("name is reserved")
+	// ErrTooManyMarks means a name starts with a combining mark, or has
+	// too many of them (on one character, or in all).
+	ErrTooManyMarks = errors.New("name has too many combining marks")
+	// ErrNoVisible means a display name has no visible character.
+	ErrNoVisible = errors.New("name has no visible character")
+	// ErrMixedScripts means a meeting name mixes look-alike scripts
+	// (Latin, Cyrillic, Greek).
+	ErrMixedScripts = errors.New("name mixes Latin, Cyrillic or Greek letters")
 )
 
 // reserved are the meeting names that collide with the server's own routes.
@@ -105,22 +115,28 @@ func uniform(n int64) int64 {
 	return v.Int64()
 }
 
-// Normalize returns the canonical form of a meeting name: spaces trimmed and
-// lowercased. The result has 3 to 64 characters, only letters, digits, '-'
-// and '_', starts with a letter or digit, and is not a reserved route name.
-// Otherwise Normalize returns ErrTooShort, ErrTooLong, ErrBadChar,
-// ErrBadStart or ErrReserved, wrapped with detail.
+// Normalize returns the canonical form of a meeting name: compatibility
+// normalized (NFKC: fullwidth "ＴＥＡＭ" is "team", "ﬁ" is "fi"), lowercased
+// and trimmed, so that names that look the same are the same meeting. The
+// result has 3 to 64 characters, only letters, numbers, '-' and '_', and
+// combining marks on letters and numbers (at most 4 on one, 32 in all);
+// it starts with a letter or number, does not mix Latin, Cyrillic and
+// Greek letters (a Cyrillic "а" among Latin letters looks like a meeting it
+// is not), and is not a reserved route name. Otherwise Normalize returns
+// ErrTooShort, ErrTooLong, ErrBadChar, ErrBadStart, ErrTooManyMarks,
+// ErrMixedScripts or ErrReserved, wrapped with detail.
 //
-// Case folding is strings.ToLower, not full Unicode case folding or NFC
-// normalization: the standard library has neither, and ToLower is stable
-// (idempotent) and enough for names like "Teamtreffen-Müller". A name typed
-// in decomposed form (u + combining diaeresis) is therefore rejected with
-// ErrBadChar rather than silently mapped to a different canonical name.
+// Case folding is strings.ToLower (simple case mapping): enough for names
+// like "Teamtreffen-Müller", and NFKC then composes what the mapping
+// decomposed, so the canonical form is stable.
 func Normalize(name string) (string, error) {
 	if !utf8.ValidString(name) {
 		return "", fmt.Errorf("%w: invalid UTF-8", ErrBadChar)
 	}
-	s := strings.ToLower(strings.TrimSpace(name))
+	s, ok := foldMeetingName(name)
+	if !ok {
+		return "", fmt.Errorf("%w: no stable normal form", ErrBadChar)
+	}
 	if reserved[s] {
 		return "", fmt.Errorf("%w: %q", ErrReserved, s)
 	}
@@ -131,36 +147,85 @@ func Normalize(name string) (string, error) {
 	if n > maxNameLen {
 		return "", fmt.Errorf("%w: %d characters, at most %d allowed", ErrTooLong, n, maxNameLen)
 	}
+	prev := rune(0)
 	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' {
+		switch {
+		case forbidden(r):
+			return "", fmt.Errorf("%w: %U", ErrBadChar, r)
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '-' || r == '_':
+		case unicode.In(r, unicode.Mn, unicode.Mc) && prev != 0 && prev != '-' && prev != '_':
+		default:
 			return "", fmt.Errorf("%w: %q", ErrBadChar, r)
 		}
+		prev = r
 	}
-	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+	if r, _ := utf8.DecodeRuneInString(s); !unicode.IsLetter(r) && !unicode.IsNumber(r) {
 		return "", fmt.Errorf("%w: starts with %q", ErrBadStart, r)
+	}
+	if err := countMarks(s); err != nil {
+		return "", err
+	}
+	if mixesScripts(s) {
+		return "", ErrMixedScripts
 	}
 	return s, nil
 }
 
-// NormalizeDisplayName returns a participant's display name with spaces
-// trimmed. It must be valid UTF-8 with 1 to 64 characters and no control
-// characters; otherwise NormalizeDisplayName returns ErrEmpty, ErrTooLong or
-// ErrBadChar, wrapped with detail. Case is kept.
+// foldMeetingName applies NFKC, lowercasing and trimming until nothing
+// changes (once or twice: a compatibility character may decompose to a
+// capital, such as U+1D2C "ᴬ" to "A"). ok is false if it does not settle.
+func foldMeetingName(name string) (s string, ok bool) {
+	s = strings.TrimSpace(norm.NFKC.String(name))
+	for range 4 {
+		next := strings.TrimSpace(norm.NFKC.String(strings.ToLower(s)))
+		if next == s {
+			return s, true
+		}
+		s = next
+	}
+	return s, false
+}
+
+// NormalizeDisplayName returns a participant's display name composed (NFC)
+// and with spaces trimmed. It must be valid UTF-8 with 1 to 64 characters,
+// at least one of them visible (a letter, number, symbol or punctuation),
+// and none invisible: no control, format, private use or default ignorable
+// character (zero width spaces, bidi controls, tag characters, Hangul
+// fillers) and no blank one (U+2800), save joiners between two characters
+// they join and variation selectors (for emoji). Combining marks are
+// capped as in meeting names. Otherwise NormalizeDisplayName returns
+// ErrEmpty, ErrTooLong, ErrBadChar, ErrTooManyMarks or ErrNoVisible,
+// wrapped with detail. Case, scripts and compatibility characters are
+// kept: people are named in every script.
 func NormalizeDisplayName(name string) (string, error) {
 	if !utf8.ValidString(name) {
 		return "", fmt.Errorf("%w: invalid UTF-8", ErrBadChar)
 	}
-	s := strings.TrimSpace(name)
+	s := strings.TrimSpace(norm.NFC.String(name))
 	if s == "" {
 		return "", ErrEmpty
 	}
-	if n := utf8.RuneCountInString(s); n > maxDisplayLen {
-		return "", fmt.Errorf("%w: %d characters, at most %d allowed", ErrTooLong, n, maxDisplayLen)
+	// Marks first: NFC puts a combining grapheme joiner (itself refused)
+	// into a run of more than 30, as the stream-safe format asks.
+	if err := countMarks(s); err != nil {
+		return "", err
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", fmt.Errorf("%w: control character %U", ErrBadChar, r)
+	rs := []rune(s)
+	if len(rs) > maxDisplayLen {
+		return "", fmt.Errorf("%w: %d characters, at most %d allowed", ErrTooLong, len(rs), maxDisplayLen)
+	}
+	seen := false
+	for i, r := range rs {
+		switch {
+		case (r == zwj || r == zwnj) && joins(rs, i):
+		case unicode.Is(unicode.Variation_Selector, r):
+		case forbidden(r):
+			return "", fmt.Errorf("%w: invisible or control character %U", ErrBadChar, r)
 		}
+		seen = seen || visible(r)
+	}
+	if !seen {
+		return "", ErrNoVisible
 	}
 	return s, nil
 }

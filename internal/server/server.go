@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"math"
 	"net"
@@ -36,7 +34,18 @@ type Config struct {
 	ICEServers []signal.ICEServer
 	Session    session.Config // limits; Registry, Engine and Log are set by Start
 	Log        *slog.Logger
-	Metrics    bool // serve Prometheus metrics at /metrics
+	// Metrics serves Prometheus metrics at /metrics on the public address,
+	// where anyone can read them; MetricsAddr is the better place.
+	Metrics bool
+	// MetricsAddr serves /metrics on this address of its own instead (for
+	// example 127.0.0.1:9090), and none on the public one.
+	MetricsAddr string
+	HTTP        HTTPConfig // timeouts of plain HTTP (http.go)
+	// AllowedHosts are the host names the server answers to (the Host
+	// header, any port); every other gets 421, /ws included, which stops
+	// DNS rebinding. Empty answers any name. A configured domain will
+	// fill it in by default.
+	AllowedHosts []string
 }
 
 // Server is a running Plausch server.
@@ -55,6 +64,7 @@ type Server struct {
 	closeOnce    sync.Once
 	closeErr     error
 	members      *session.Members
+	metrics      *metricsServer // nil without Config.MetricsAddr
 }
 
 // Start listens on cfg.Addr and serves until Close.
@@ -82,19 +92,21 @@ func Start(cfg Config) (*Server, error) {
 	sc.Members = session.NewMembers()
 	s.members = sc.Members
 	sc.Defaults()
-	wp := web.Params{WebSocket: s.websocket(ctx, &sc), NewName: names.Generate, Ready: func() bool { return !s.draining.Load() }}
-	if cfg.Metrics {
+	wp := web.Params{WebSocket: s.websocket(ctx, &sc), NewName: names.Generate, Ready: func() bool { return !s.draining.Load() },
+		AllowedHosts: cfg.AllowedHosts}
+	switch {
+	case cfg.MetricsAddr != "":
+		if s.metrics, err = startMetrics(ctx, cfg.MetricsAddr, cfg.HTTP, metrics.Handler(engine, s.registry)); err != nil {
+			cancel()
+			_ = ln.Close()
+			_ = engine.Close()
+			return nil, err
+		}
+	case cfg.Metrics:
 		wp.Metrics = metrics.Handler(engine, s.registry)
 	}
-	s.http = &http.Server{
-		Handler:           web.Handler(wp),
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-		// net/http's error lines name client addresses; they are dropped.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	go func() { s.served <- s.http.Serve(ln) }()
+	s.http = newHTTPServer(ctx, cfg.HTTP, web.Handler(wp))
+	go func() { s.served <- s.http.Serve(web.Listener(ln)) }()
 	return s, nil
 }
 
@@ -102,7 +114,7 @@ func (s *Server) websocket(ctx context.Context, cfg *session.Config) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Accept checks that the Origin is this server's own host, so no
 		// other web page can open a meeting connection in a visitor's name.
-		conn, err := websocket.Accept(w, r, nil)
+		conn, err := websocket.Accept(w, r, session.AcceptOptions())
 		if err != nil {
 			return
 		}
@@ -114,6 +126,14 @@ func (s *Server) websocket(ctx context.Context, cfg *session.Config) http.Handle
 
 // URL is the server's base URL, e.g. http://127.0.0.1:8080.
 func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// MetricsURL is the base URL of the metrics address, or "" without one.
+func (s *Server) MetricsURL() string {
+	if s.metrics == nil {
+		return ""
+	}
+	return "http://" + s.metrics.ln.Addr().String()
+}
 
 // Registry is the server's meetings.
 func (s *Server) Registry() *room.Registry { return s.registry }
@@ -162,6 +182,9 @@ func (s *Server) Close() error {
 		s.members.FinishAll() // those still waiting to resume
 		if e := <-s.served; !errors.Is(e, http.ErrServerClosed) && err == nil {
 			err = e
+		}
+		if s.metrics != nil {
+			err = errors.Join(err, s.metrics.close())
 		}
 		s.closeErr = errors.Join(err, s.engine.Close())
 	})

@@ -114,6 +114,7 @@ type Session struct {
 
 	m            *member // set by join or resume; read by the reading goroutine
 	meantToLeave bool    // left, or broke the protocol: no resume
+	controlCut   bool    // closing for a control frame flood (control.go)
 }
 
 // Serve runs the session on conn until it ends. It returns after every
@@ -163,6 +164,7 @@ func (s *Session) readLoop(ctx context.Context) websocket.StatusCode {
 	// After a fatal error the loop goes on reading, only to let the close
 	// handshake that the writer starts complete; it handles nothing more.
 	ending := false
+	ctx = context.WithValue(ctx, sessionKey{}, s) // for the control frame callbacks
 	for {
 		typ, r, err := s.conn.Reader(ctx)
 		if err != nil {
@@ -174,7 +176,7 @@ func (s *Session) readLoop(ctx context.Context) websocket.StatusCode {
 			s.log.Debug("read failed", "err", err)
 			return websocket.CloseStatus(err)
 		}
-		if ending {
+		if ending || s.controlCut {
 			continue
 		}
 		var perr *signal.Error

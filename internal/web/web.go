@@ -39,6 +39,9 @@ type Params struct {
 	Ready     func() bool   // whether /readyz reports ready
 	App       fs.FS         // the built app; nil serves the embedded one
 	Metrics   http.Handler  // served at /metrics when not nil
+	// AllowedHosts are the host names the server answers to (the Host
+	// header, any port); any other gets 421. Empty allows every name.
+	AllowedHosts []string
 }
 
 // Handler returns the server's whole HTTP surface.
@@ -65,7 +68,7 @@ func Handler(p Params) http.Handler {
 	if p.Metrics != nil {
 		mux.Handle("GET /metrics", p.Metrics)
 	}
-	files := http.FileServerFS(app)
+	files := http.FileServerFS(filesOnly{app})
 	mux.Handle("GET /assets/", cached(files))
 	mux.Handle("GET /manifest.webmanifest", files)
 	// Every meeting is a page of its own; the app reads the name from the
@@ -73,7 +76,7 @@ func Handler(p Params) http.Handler {
 	mux.HandleFunc("GET /{$}", serveIndex(app))
 	mux.HandleFunc("GET /privacy", serveIndex(app)) // "What this server knows about you"
 	mux.HandleFunc("GET /{meeting}", serveIndex(app))
-	return withHeaders(mux)
+	return WithSecurityHeaders(allowHosts(p.AllowedHosts, mux))
 }
 
 func serveIndex(app fs.FS) http.HandlerFunc {
@@ -102,7 +105,17 @@ func cached(h http.Handler) http.Handler {
 	})
 }
 
-func withHeaders(h http.Handler) http.Handler {
+// SecurityHeaders returns the headers every response carries, a copy.
+func SecurityHeaders() http.Header {
+	h := make(http.Header, len(securityHeaders))
+	for k, v := range securityHeaders {
+		h.Set(k, v)
+	}
+	return h
+}
+
+// WithSecurityHeaders sets the security headers on every response of h.
+func WithSecurityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for k, v := range securityHeaders {
 			w.Header().Set(k, v)

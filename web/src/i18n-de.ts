@@ -26,6 +26,8 @@ export const de: Record<Key, string> = {
   'meetingName.start': 'Ein Meeting-Name muss mit einem Buchstaben oder einer Ziffer beginnen.',
   'meetingName.chars': 'Nur Buchstaben, Ziffern, „-“ und „_“ sind erlaubt (keine Leerzeichen oder anderen Zeichen).',
   'meetingName.reserved': '„{name}“ ist reserviert. Bitte wähle einen anderen Namen.',
+  'meetingName.marks': 'Ein Meeting-Name darf höchstens 4 Akzente oder andere kombinierende Zeichen auf einem Buchstaben haben.',
+  'meetingName.mixed': 'Ein Meeting-Name darf lateinische, kyrillische und griechische Buchstaben nicht mischen, da sie sich ähneln.',
 
   'invalid.title': 'Dieser Meeting-Link funktioniert nicht',
   'invalid.text': '„{name}“ ist kein Meeting-Name. {reason}',
@@ -44,7 +46,9 @@ export const de: Record<Key, string> = {
 
   'displayName.empty': 'Bitte gib deinen Namen ein.',
   'displayName.long': 'Ein Name darf höchstens 64 Zeichen haben.',
-  'displayName.control': 'Ein Name darf keine Steuerzeichen enthalten.',
+  'displayName.control': 'Ein Name darf keine unsichtbaren oder Steuerzeichen enthalten (etwa Leerzeichen ohne Breite oder Richtungszeichen).',
+  'displayName.marks': 'Ein Name darf nicht mit einem Akzent beginnen und höchstens 4 auf einem Buchstaben haben.',
+  'displayName.invisible': 'Ein Name braucht mindestens einen sichtbaren Buchstaben, eine Ziffer oder ein Zeichen.',
 
   'device.camera': 'Kamera',
   'device.microphone': 'Mikrofon',

@@ -27,6 +27,8 @@ const en = {
   'meetingName.start': 'A meeting name must start with a letter or a digit.',
   'meetingName.chars': 'Use only letters, digits, “-” and “_” (no spaces or other signs).',
   'meetingName.reserved': '“{name}” is reserved. Please choose another name.',
+  'meetingName.marks': 'A meeting name can have at most 4 accents or other combining marks on one letter.',
+  'meetingName.mixed': 'A meeting name cannot mix Latin, Cyrillic and Greek letters, which look alike.',
 
   'invalid.title': 'This meeting link does not work',
   'invalid.text': '“{name}” is not a meeting name. {reason}',
@@ -45,7 +47,9 @@ const en = {
 
   'displayName.empty': 'Please enter your name.',
   'displayName.long': 'A name can have at most 64 characters.',
-  'displayName.control': 'A name cannot contain control characters.',
+  'displayName.control': 'A name cannot contain invisible or control characters (such as zero-width spaces or direction marks).',
+  'displayName.marks': 'A name cannot start with an accent or have more than 4 on one letter.',
+  'displayName.invisible': 'A name needs at least one visible letter, digit or sign.',
 
   'device.camera': 'Camera',
   'device.microphone': 'Microphone',

@@ -16,6 +16,7 @@ import { Page } from './Page';
 import { Prejoin } from './Prejoin';
 import { Privacy } from './Privacy';
 import { StartPage } from './StartPage';
+import { T } from './Text';
 
 type View =
   | { page: 'start' }
@@ -49,7 +50,9 @@ function Invalid(props: { raw: string; problem: MeetingNameProblem; navigate(pat
         <h1 id="invalid-title" tabIndex={-1}>
           {t('invalid.title')}
         </h1>
-        <p class="lead">{t('invalid.text', { name: props.raw, reason: t(`meetingName.${props.problem}` as const, { name: props.raw }) })}</p>
+        <p class="lead">
+          <T k="invalid.text" params={{ name: props.raw, reason: <T k={`meetingName.${props.problem}`} params={{ name: props.raw }} /> }} />
+        </p>
         <a
           class="button primary"
           href="/"

@@ -9,8 +9,10 @@ import type { ChatMessage } from '../chat';
 import { getLang, t, type Key } from '../i18n';
 import { linkify } from '../linkify';
 import type { RoomState } from '../room';
+import { isolate } from '../names';
 import { useChanges } from './hooks';
 import { CloseIcon, SendIcon } from './icons';
+import { Name, T } from './Text';
 
 function MessageText(props: { text: string }): JSX.Element {
   return (
@@ -34,14 +36,14 @@ function timeOf(ts: number): string {
 
 function Message(props: { m: ChatMessage }): JSX.Element {
   const { m } = props;
-  const from = m.self ? t('chat.you') : m.fromName || t('chat.someone');
+  const from = m.self ? t('chat.you') : m.fromName ? <Name name={m.fromName} /> : t('chat.someone');
   return (
     <li class={`msg${m.self ? ' own' : ''}${m.to ? ' private' : ''}`} data-from={m.from}>
       <div class="msg-head">
         <span class="msg-from">{from}</span>
         <time dateTime={new Date(m.ts).toISOString()}>{timeOf(m.ts)}</time>
       </div>
-      {m.to ? <p class="msg-private">{m.self ? t('chat.privateTo', { name: m.toName ?? '' }) : t('chat.privateFromYou')}</p> : null}
+      {m.to ? <p class="msg-private">{m.self ? <T k="chat.privateTo" params={{ name: m.toName ?? '' }} /> : t('chat.privateFromYou')}</p> : null}
       {m.text !== null ? (
         <MessageText text={m.text} />
       ) : (
@@ -88,8 +90,8 @@ export function ChatPanel(props: { call: Call; state: RoomState<MediaStreamTrack
     field.current?.focus();
   };
 
-  let hint = '';
-  if (recipientGone) hint = t('chat.recipientLeft', { name: to.name });
+  let hint: JSX.Element | string = '';
+  if (recipientGone) hint = <T k="chat.recipientLeft" params={{ name: to.name }} />;
   else if (needKey) hint = t('chat.noKey');
   else if (problem) hint = t(problem);
 
@@ -130,11 +132,13 @@ export function ChatPanel(props: { call: Call; state: RoomState<MediaStreamTrack
           >
             <option value="">{t('chat.everyone')}</option>
             {state.others.map((p) => (
-              <option key={p.id} value={p.id}>
+              // A name alone needs no isolation from other text, only its
+              // own direction (an <option> cannot hold a <bdi>).
+              <option key={p.id} value={p.id} dir="auto">
                 {p.name}
               </option>
             ))}
-            {recipientGone ? <option value={to.id}>{t('chat.left', { name: to.name })}</option> : null}
+            {recipientGone ? <option value={to.id}>{t('chat.left', { name: isolate(to.name) })}</option> : null}
           </select>
         </div>
         <div class="composer-row">

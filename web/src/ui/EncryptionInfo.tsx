@@ -12,6 +12,7 @@ import { mediaProtection, type MediaProtection } from '../protection';
 import type { RoomState } from '../room';
 import { useChanges } from './hooks';
 import { CloseIcon, KeyWaitIcon, ShieldIcon } from './icons';
+import { T } from './Text';
 
 /** The media protection of the meeting as this browser sees it now. */
 export function protectionOf(call: Call, state: RoomState<MediaStreamTrack>): MediaProtection {
@@ -24,14 +25,13 @@ export function protectionOf(call: Call, state: RoomState<MediaStreamTrack>): Me
 
 function MediaLines(props: { m: MediaProtection }): JSX.Element {
   const { m } = props;
-  const names = (l: string[]): string => l.join(', ');
   return (
     <>
       {m.level === 'off' ? <li class="transport">{t('crypto.mediaSelfOff')}</li> : null}
       {m.level === 'on' ? <li class="e2e">{t('crypto.mediaOn')}</li> : null}
-      {m.plain.length && m.level !== 'off' ? <li class="transport">{t('crypto.mediaPlain', { names: names(m.plain) })}</li> : null}
-      {m.waiting.length ? <li class="pending">{t('crypto.mediaExchanging', { names: names(m.waiting) })}</li> : null}
-      {m.failing.length ? <li class="transport">{t('crypto.mediaFailing', { names: names(m.failing) })}</li> : null}
+      {m.plain.length && m.level !== 'off' ? <li class="transport"><T k="crypto.mediaPlain" params={{ names: m.plain }} /></li> : null}
+      {m.waiting.length ? <li class="pending"><T k="crypto.mediaExchanging" params={{ names: m.waiting }} /></li> : null}
+      {m.failing.length ? <li class="transport"><T k="crypto.mediaFailing" params={{ names: m.failing }} /></li> : null}
     </>
   );
 }

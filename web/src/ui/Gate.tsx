@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Call } from '../call';
 import { t } from '../i18n';
 import { Page } from './Page';
+import { T } from './Text';
 
 /** Re-renders every quarter second while `until` (performance.now()) is ahead. */
 function useCountdown(until: number): number {
@@ -58,7 +59,9 @@ export function PasswordPrompt(props: { call: Call; room: string; navigate(path:
         <h1 id="password-title" tabIndex={-1}>
           {t('password.title')}
         </h1>
-        <p class="lead">{t('password.text', { name: props.room })}</p>
+        <p class="lead">
+          <T k="password.text" params={{ name: props.room }} />
+        </p>
         <form onSubmit={submit} noValidate>
           <div class="field">
             <label for="meeting-password-entry">{t('password.label')}</label>
@@ -104,7 +107,9 @@ export function LobbyWait(props: { call: Call; room: string; navigate(path: stri
         <h1 id="lobby-title" ref={heading} tabIndex={-1}>
           {t('lobby.title')}
         </h1>
-        <p class="lead">{t('lobby.text', { name: props.room })}</p>
+        <p class="lead">
+          <T k="lobby.text" params={{ name: props.room }} />
+        </p>
         <button type="button" class="secondary" onClick={() => props.call.leave()}>
           {t('gate.leave')}
         </button>

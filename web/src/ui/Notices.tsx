@@ -2,9 +2,9 @@
 // live region, so screen readers announce them too.
 
 import type { JSX } from 'preact';
-import { t } from '../i18n';
 import type { Notice } from '../call';
 import { useChanges } from './hooks';
+import { T } from './Text';
 
 interface Shown extends Notice {
   id: number;
@@ -50,7 +50,7 @@ export function NoticeArea(props: { notices: Notices }): JSX.Element {
     <div class="notices" role="status" aria-live="polite">
       {props.notices.list.map((n) => (
         <p key={n.id} class="notice">
-          {t(n.key, n.params)}
+          <T k={n.key} params={n.params} />
         </p>
       ))}
     </div>

@@ -11,6 +11,7 @@ import type { ParticipantInfo } from '../protocol';
 import { isModerator, type RoomState } from '../room';
 import { useChanges, useModalDialog } from './hooks';
 import { CamOffIcon, CheckIcon, CloseIcon, MicOffIcon, StarIcon, UnlockIcon } from './icons';
+import { Name, T } from './Text';
 
 function Badges(props: { p: ParticipantInfo; verified?: boolean }): JSX.Element {
   const { p } = props;
@@ -65,13 +66,17 @@ function Person(props: { call: Call; p: ParticipantInfo; moderator: boolean }): 
     <li class="person" data-participant={p.id}>
       <div class="person-line">
         <Avatar p={p} />
-        <span class="person-name">{p.name}</span>
+        <span class="person-name">
+          <Name name={p.name} />
+        </span>
         <Badges p={p} verified={verified} />
       </div>
       {hasPublicKey ? (
         <div class="code">
           <p>
-            <span>{t('people.code', { name: p.name })}</span>{' '}
+            <span>
+              <T k="people.code" params={{ name: p.name }} />
+            </span>{' '}
             <span class="code-emoji" data-code-with={p.id}>
               {code ? code.join('') : '…'}
             </span>
@@ -81,10 +86,16 @@ function Person(props: { call: Call; p: ParticipantInfo; moderator: boolean }): 
               {verified ? t('people.unverify') : t('people.verify')}
             </button>
           ) : null}
-          {verified ? <p class="hint">{t('people.verifiedHint', { name: p.name })}</p> : null}
+          {verified ? (
+            <p class="hint">
+              <T k="people.verifiedHint" params={{ name: p.name }} />
+            </p>
+          ) : null}
         </div>
       ) : (
-        <p class="code">{t('people.noCode', { name: p.name })}</p>
+        <p class="code">
+          <T k="people.noCode" params={{ name: p.name }} />
+        </p>
       )}
       {!p.hasKey ? <p class="person-note">{t('people.noKey')}</p> : null}
       {props.moderator ? (
@@ -257,7 +268,9 @@ export function PeoplePanel(props: { call: Call; state: RoomState<MediaStreamTra
           <ul>
             {state.knocks.map((k) => (
               <li key={k.id} class="knock">
-                <span>{t('people.knock', { name: k.name })}</span>
+                <span>
+                  <T k="people.knock" params={{ name: k.name }} />
+                </span>
                 <span class="knock-actions" role="group" aria-label={k.name}>
                   <button type="button" class="small-button primary" onClick={() => call.moderate({ type: 'lobby.admit', id: k.id })}>
                     {t('people.admit')}
@@ -276,7 +289,9 @@ export function PeoplePanel(props: { call: Call; state: RoomState<MediaStreamTra
           <li class="person self" data-participant={self.id}>
             <div class="person-line">
               <Avatar p={self} />
-              <span class="person-name">{t('meeting.you', { name: self.name })}</span>
+              <span class="person-name">
+                <T k="meeting.you" params={{ name: self.name }} />
+              </span>
               <Badges p={self} />
             </div>
             {!call.keys.hasKey ? <p class="person-note">{t('people.noKey')}</p> : null}

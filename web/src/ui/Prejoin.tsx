@@ -11,6 +11,7 @@ import { DeviceSelects, MicMeter } from './Devices';
 import { useChanges } from './hooks';
 import { CamIcon, CamOffIcon, MicIcon, MicOffIcon } from './icons';
 import { Page } from './Page';
+import { T } from './Text';
 import { Video } from './Video';
 
 export interface PrejoinProps {
@@ -115,7 +116,9 @@ export function Prejoin(props: PrejoinProps): JSX.Element {
           <h1 id="prejoin-title" tabIndex={-1}>
             {t('prejoin.title')}
           </h1>
-          <p class="meeting-label">{t('prejoin.meeting', { name: props.room })}</p>
+          <p class="meeting-label">
+            <T k="prejoin.meeting" params={{ name: props.room }} />
+          </p>
           <form onSubmit={submit} noValidate>
             <div class="field">
               <label for="display-name">{t('prejoin.yourName')}</label>

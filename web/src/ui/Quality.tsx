@@ -9,6 +9,7 @@ import { useId, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { getLang, t } from '../i18n';
 import { bars, formatLoss, formatRate, formatRtt, type QualityFigures } from '../quality';
 import { BarsIcon } from './icons';
+import { T } from './Text';
 
 const MARGIN = 8;
 
@@ -87,7 +88,7 @@ export function QualityIndicator(props: { figures: QualityFigures; name: string;
         style={pos ? { left: `${pos.left}px`, top: `${pos.top}px` } : undefined}
       >
         <p class="quality-title">
-          {props.self ? t('quality.yours') : t('quality.of', { name: props.name })}: {levelText}
+          {props.self ? t('quality.yours') : <T k="quality.of" params={{ name: props.name }} />}: {levelText}
         </p>
         <dl>
           {rows.map(([k, v]) => (

@@ -9,6 +9,7 @@ import { t } from '../i18n';
 import { checkMeetingName } from '../names';
 import { Logo, RefreshIcon } from './icons';
 import { AppLink, Page } from './Page';
+import { T } from './Text';
 
 async function fetchNewName(): Promise<string> {
   const res = await fetch('/api/new-name', { headers: { accept: 'application/json' }, cache: 'no-store' });
@@ -51,7 +52,7 @@ export function StartPage(props: { navigate(path: string): void }): JSX.Element 
   }, []);
 
   const checked = checkMeetingName(name);
-  const error = touched && !checked.ok ? t(`meetingName.${checked.problem}`, { name: name.trim() }) : '';
+  const error = touched && !checked.ok ? <T k={`meetingName.${checked.problem}`} params={{ name: name.trim() }} /> : null;
 
   const submit = (e: Event): void => {
     e.preventDefault();

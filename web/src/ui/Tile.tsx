@@ -14,6 +14,7 @@ import { colourIndex, initials } from '../names';
 import type { TileModel } from '../room';
 import { CheckIcon, MicOffIcon, UnlockIcon } from './icons';
 import { QualityIndicator } from './Quality';
+import { Name, T } from './Text';
 import { Video } from './Video';
 import { useViewReport } from './visible';
 
@@ -35,9 +36,9 @@ export interface TileProps {
   reconnecting?: boolean;
 }
 
-function blocked(media: PeerMedia | undefined, name: string): string | null {
+function blocked(media: PeerMedia | undefined, name: string): JSX.Element | string | null {
   if (media === 'failing') return t('e2ee.cannotDecrypt');
-  if (media === 'unsupported') return t('e2ee.unsupported', { name });
+  if (media === 'unsupported') return <T k="e2ee.unsupported" params={{ name }} />;
   if (media === 'waiting') return t('e2ee.exchanging');
   return null;
 }
@@ -47,6 +48,9 @@ export function Tile({ tile, localTrack, media, verified, reconnecting, quality,
   useViewReport(el, view ? { participant: tile.participant, source: tile.kind } : null, view);
   const name = tile.self ? t('meeting.you', { name: tile.name }) : tile.name;
   const label = tile.kind === 'screen' ? t('meeting.screenOf', { name }) : name;
+  // The caption shows the same as the label, with the name isolated.
+  const who = tile.self ? <T k="meeting.you" params={{ name: tile.name }} /> : <Name name={tile.name} />;
+  const caption = tile.kind === 'screen' ? <T k="meeting.screenOf" params={{ name: who }} /> : who;
   const track = tile.self ? (localTrack ?? undefined) : tile.track;
   const why = tile.self ? null : blocked(media, tile.name);
   const showVideo = track !== undefined && tile.video && why === null && !paused;
@@ -94,7 +98,7 @@ export function Tile({ tile, localTrack, media, verified, reconnecting, quality,
             <MicOffIcon />
           </span>
         ) : null}
-        <span class="tile-name">{label}</span>
+        <span class="tile-name">{caption}</span>
         {verified ? (
           <span class="verified-badge" role="img" aria-label={t('people.verified')} title={t('people.verified')}>
             <CheckIcon />
