@@ -27,6 +27,10 @@ type MLine struct {
 	// Flood, when set, sends this many packets a second on each stream,
 	// about 1 KB each, instead of the sample media at its own pace.
 	Flood int
+	// Strays are further streams on the m-line's transport, each on an
+	// SSRC that the offer does not declare and with a rid the m-line does
+	// not have: RTP that nothing on the server reads.
+	Strays int
 }
 
 // Offer is everything a hostile publisher offers.
@@ -52,6 +56,7 @@ type Publisher struct {
 	stop chan struct{}
 	once sync.Once
 	wg   sync.WaitGroup
+	mu   sync.Mutex // streams, once sending
 }
 
 // Publish offers o over c and, once the server answers, sends RTP on every
@@ -69,6 +74,7 @@ func Publish(ctx context.Context, c *client.Client, o Offer) (*Publisher, error)
 	p := &Publisher{c: c, pc: pc, stop: make(chan struct{})}
 	var tracks []signal.PublishedTrack
 	var announced []*webrtc.RTPTransceiver
+	full := map[int]bool{} // m-lines sent in full: the announced ones
 	for i, m := range o.MLines {
 		tr, streams, err := addMLine(pc, i, m)
 		if err != nil {
@@ -77,6 +83,7 @@ func Publish(ctx context.Context, c *client.Client, o Offer) (*Publisher, error)
 		}
 		p.streams = append(p.streams, streams...)
 		if m.Source != "" {
+			full[i] = true
 			announced = append(announced, tr)
 			tracks = append(tracks, signal.PublishedTrack{Source: m.Source})
 		}
@@ -100,7 +107,7 @@ func Publish(ctx context.Context, c *client.Client, o Offer) (*Publisher, error)
 	for i, tr := range announced {
 		tracks[i].Mid = tr.Mid()
 	}
-	p.Offer = withCandidates(withoutSimulcastSSRCs(pc.LocalDescription().SDP), o.Candidates)
+	p.Offer = withCandidates(compact(withoutSimulcastSSRCs(pc.LocalDescription().SDP), full), o.Candidates)
 	if o.Edit != nil {
 		p.Offer = o.Edit(p.Offer)
 	}
@@ -111,11 +118,27 @@ func Publish(ctx context.Context, c *client.Client, o Offer) (*Publisher, error)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: p.Answer}); err != nil {
 		return p, fmt.Errorf("the server's answer: %w", err)
 	}
+	p.mu.Lock()
 	for _, s := range p.streams {
 		p.wg.Add(1)
 		go func() { defer p.wg.Done(); s.run(p.stop) }()
 	}
+	p.mu.Unlock()
 	return p, nil
+}
+
+// Stray starts n more stray streams (see MLine.Strays) on the first
+// m-line, sending flood packets a second each.
+func (p *Publisher) Stray(n, flood int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range n {
+		s := p.streams[0].stray(len(p.streams) + i)
+		s.flood = flood
+		p.streams = append(p.streams, s)
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); s.run(p.stop) }()
+	}
 }
 
 // Trickle sends candidates (a=candidate values, see Candidate) for the
@@ -139,6 +162,8 @@ func (p *Publisher) Connected() bool {
 
 // Sent is how many RTP packets the publisher has sent so far.
 func (p *Publisher) Sent() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	n := 0
 	for _, s := range p.streams {
 		n += int(s.sent.Load())
@@ -202,14 +227,8 @@ func addMLine(pc *webrtc.PeerConnection, i int, m MLine) (*webrtc.RTPTransceiver
 	var tr *webrtc.RTPTransceiver
 	var streams []*stream
 	for layer, rid := range rids {
-		var opts []func(*webrtc.TrackLocalStaticRTP)
-		if rid != "" {
-			opts = append(opts, webrtc.WithRTPStreamID(rid))
-		}
-		track, err := webrtc.NewTrackLocalStaticRTP(codec, id, "hostile", opts...)
-		if err != nil {
-			return nil, nil, err
-		}
+		track := &localTrack{id: id, rid: rid, codec: codec}
+		var err error
 		if layer == 0 {
 			tr, err = pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 		} else {
@@ -226,6 +245,9 @@ func addMLine(pc *webrtc.PeerConnection, i int, m MLine) (*webrtc.RTPTransceiver
 	}
 	if tr == nil {
 		return nil, nil, errors.New("no stream")
+	}
+	for i := range m.Strays {
+		streams = append(streams, streams[0].stray(i))
 	}
 	return tr, streams, nil
 }

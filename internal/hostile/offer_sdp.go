@@ -106,3 +106,25 @@ func withoutSimulcastSSRCs(sdp string) string {
 		return kept
 	})
 }
+
+// compact drops from the m-sections not in keep what the server does not
+// need to take them (feedback, stream labels, extensions beyond mid and
+// rid), so that some 90 m-lines fit one 64 KiB message.
+func compact(sdp string, keep map[int]bool) string {
+	return EditMLines(sdp, func(i int, lines []string) []string {
+		if keep[i] {
+			return lines
+		}
+		kept := lines[:0:0]
+		for _, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "a=rtcp-fb:"), l == "a=rtcp-rsize",
+				strings.HasPrefix(l, "a=ssrc:") && !strings.Contains(l, " cname:"),
+				strings.HasPrefix(l, "a=extmap:") && !strings.Contains(l, ":sdes:mid") && !strings.HasSuffix(l, ":sdes:rtp-stream-id"):
+				continue
+			}
+			kept = append(kept, l)
+		}
+		return kept
+	})
+}

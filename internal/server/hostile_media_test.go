@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,101 @@ func TestHostileSimulcastLayers(t *testing.T) {
 	for _, c := range h.clients {
 		waitFor(t, c, "the camera with unknown rids", func(st client.State) bool { return receives(st, odd.ID, camera, 10) })
 	}
+}
+
+// heapMB is the live heap after a collection, in MB.
+func heapMB() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
+
+// flooded waits until p has sent packets RTP packets, or its connection
+// is not up, or d has passed.
+func flooded(p *hostile.Publisher, packets int, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for p != nil && time.Now().Before(deadline) && p.Sent() < packets {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// An offer with many m-lines, of which one is announced as a source, with
+// RTP on all, held about a megabyte per unread m-line for as long as the
+// connection lived (Pion buffers what nobody reads): 88 m-lines grew the
+// heap by some 100 MB. The server now refuses an m-line that sends without
+// being announced, and more than MaxMLines m-lines.
+func TestHostileUnreadMLines(t *testing.T) {
+	srv := startServer(t)
+	h := startHonestMeeting(t, srv, "mlines")
+	for _, n := range []int{32, 88} {
+		bad := join(t, srv, "mlines", fmt.Sprintf("Mallory %d", n))
+		waitFor(t, bad, "the meeting's media", func(st client.State) bool {
+			return receives(st, h.clients[0].ID, camera, 10)
+		})
+		before := heapMB()
+		mlines := []hostile.MLine{{Kind: videoKind, Source: camera}}
+		for range n - 1 {
+			mlines = append(mlines, hostile.MLine{Kind: videoKind, Flood: 300})
+		}
+		p, refused := hostilePublish(t, bad, hostile.Offer{MLines: mlines})
+		if refused == nil {
+			// Enough for Pion to fill a megabyte buffer on every unread m-line.
+			flooded(p, (n-1)*1200, 15*time.Second)
+		}
+		after := heapMB()
+		sent := 0
+		if p != nil {
+			sent = p.Sent()
+		}
+		t.Logf("%d m-lines, 1 announced: refused %v; %d RTP packets sent; heap %.1f MB before, %.1f MB after (+%.1f MB)",
+			n, refused, sent, before, after, after-before)
+		if refused == nil || refused.Code != signal.CodeBadSDP {
+			t.Errorf("%d m-lines: offer not refused with %s", n, signal.CodeBadSDP)
+		}
+		if after-before > 10 {
+			t.Errorf("%d m-lines: the heap grew by %.1f MB", n, after-before)
+		}
+	}
+	h.check(t, "unread m-lines")
+}
+
+// RTP on SSRCs that no offer declared, on an announced m-line: Pion opens
+// a stream for each and, when it cannot place it, keeps it unread for as
+// long as the connection lives. Nothing in the offer shows it; each
+// connection's buffers now share a budget of unread bytes (connBuffers).
+func TestHostileStraySSRCs(t *testing.T) {
+	srv := startServer(t)
+	h := startHonestMeeting(t, srv, "strays")
+	bad := join(t, srv, "strays", "Mallory")
+	p, refused := hostilePublish(t, bad, hostile.Offer{MLines: []hostile.MLine{{Kind: videoKind, Source: camera}}})
+	if refused != nil {
+		t.Fatalf("refused: %v", refused)
+	}
+	// Everyone sees the camera first, so that what receiving it costs in
+	// this process is not counted as the attack's.
+	for _, c := range append([]*client.Client{bad}, h.clients...) {
+		waitFor(t, c, "media", func(st client.State) bool {
+			if c == bad {
+				return receives(st, h.clients[0].ID, camera, 10)
+			}
+			return receives(st, bad.ID, camera, 10)
+		})
+	}
+	h.mark()
+	before := heapMB()
+	// Some 36 MB of RTP, of which each stray's first megabyte stayed in
+	// memory; at a rate the honest meeting's machine can take beside it.
+	const strays = 30
+	p.Stray(strays, 100)
+	flooded(p, p.Sent()+strays*1000, 20*time.Second)
+	after := heapMB()
+	t.Logf("%d stray SSRCs: %d RTP packets sent; heap %.1f MB before, %.1f MB after (+%.1f MB)", strays, p.Sent(), before, after, after-before)
+	// The attacker's connection may hold 3 MB unread (connBuffers); the
+	// rest of the bound is what this process's honest clients take in the
+	// meantime (their NACK caches fill as they send, some 8 MB here).
+	if after-before > 24 {
+		t.Errorf("the heap grew by %.1f MB", after-before)
+	}
+	h.check(t, "stray SSRCs")
 }

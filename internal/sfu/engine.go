@@ -60,11 +60,15 @@ type Config struct {
 // subscriber sends (retransmissions from the layer caches, its own bandwidth
 // estimate from the browser's feedback).
 type Engine struct {
-	pubAPI *webrtc.API
-	subAPI *webrtc.API
-	mux    io.Closer
-	stats  Stats
-	policy candidatePolicy
+	// What the connections share; each gets its own API (connAPI).
+	settings     webrtc.SettingEngine
+	pubMedia     *webrtc.MediaEngine
+	pubIntercept *interceptor.Registry
+	subMedia     *webrtc.MediaEngine
+	subIntercept *interceptor.Registry
+	mux          io.Closer
+	stats        Stats
+	policy       candidatePolicy
 
 	// newSub serialises subscriber creation so that the estimator the
 	// congestion controller announces belongs to the connection being made.
@@ -147,9 +151,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 		se.SetICEUDPMux(mux)
 		e.mux = mux
 	}
-	e.pubAPI = webrtc.NewAPI(webrtc.WithMediaEngine(pm), webrtc.WithInterceptorRegistry(pr), webrtc.WithSettingEngine(se))
-	e.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(sm), webrtc.WithInterceptorRegistry(sr), webrtc.WithSettingEngine(se))
+	e.settings, e.pubMedia, e.pubIntercept, e.subMedia, e.subIntercept = se, pm, pr, sm, sr
 	return e, nil
+}
+
+// connAPI is the API for one connection: the shared settings, and buffers
+// of its own for what arrives, whose unread bytes it counts (connBuffers).
+// Pion copies the media engine per connection and builds the interceptors
+// per connection anyway.
+func (e *Engine) connAPI(m *webrtc.MediaEngine, r *interceptor.Registry) *webrtc.API {
+	se := e.settings
+	se.BufferFactory = newConnBuffers().newBuffer
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(r), webrtc.WithSettingEngine(se))
 }
 
 // publisherMedia is what receiving needs: the simulcast header extensions,
@@ -225,7 +238,7 @@ var pcConfig = webrtc.Configuration{
 }
 
 func (e *Engine) newPublisherPC() (*webrtc.PeerConnection, error) {
-	return e.pubAPI.NewPeerConnection(pcConfig)
+	return e.connAPI(e.pubMedia, e.pubIntercept).NewPeerConnection(pcConfig)
 }
 
 // newSubscriberPC returns a connection and its bandwidth estimator. The
@@ -235,7 +248,7 @@ func (e *Engine) newSubscriberPC() (*webrtc.PeerConnection, cc.BandwidthEstimato
 	e.newSub.Lock()
 	defer e.newSub.Unlock()
 	e.estimator = nil
-	pc, err := e.subAPI.NewPeerConnection(pcConfig)
+	pc, err := e.connAPI(e.subMedia, e.subIntercept).NewPeerConnection(pcConfig)
 	if err != nil {
 		return nil, nil, err
 	}
