@@ -7,18 +7,10 @@ import (
 )
 
 // Candidate is a host candidate for UDP at ap, as an a=candidate value
-// (the form a trickled candidate takes too).
+// (the form a trickled candidate takes too). It is as short as it can be,
+// so that many fit one offer.
 func Candidate(ap netip.AddrPort) string {
-	// The foundation only has to differ between addresses.
-	return fmt.Sprintf("candidate:%d 1 udp 2122260223 %s %d typ host", foundation(ap), ap.Addr(), ap.Port())
-}
-
-func foundation(ap netip.AddrPort) uint32 {
-	h := uint32(2166136261) // FNV-1a
-	for _, b := range []byte(ap.String()) {
-		h = (h ^ uint32(b)) * 16777619
-	}
-	return h
+	return fmt.Sprintf("candidate:1 1 udp 1 %s %d typ host", ap.Addr(), ap.Port())
 }
 
 // EditMLines rewrites every m-section of sdp with f, which gets the
