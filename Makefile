@@ -7,8 +7,9 @@ ADDR        ?= :8080
 
 .PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci soak sample-media clean
 
+# The browsers of `make run` are on this machine, at its private addresses.
 run: build
-	./bin/plausch serve --addr $(ADDR)
+	./bin/plausch serve --addr $(ADDR) --ice-allow-private
 
 build: web
 	$(GO) build -o bin/plausch ./cmd/plausch
