@@ -34,8 +34,9 @@ func (s *script) u16() uint16 { return uint16(s.byte())<<8 | uint16(s.byte()) }
 // could not find it, since allocation never ran there.)
 func FuzzMediaPath(f *testing.F) {
 	f.Add([]byte{3, 0, 2, 0, 1, 1, 1, 0, 1, 5, 1, 1, 1, 0, 1, 1, 4, 0, 200, 0, 0, 0, 100, 1, 2, 1, 3, 1, 1, 1, 5, 1, 2})
-	// Four layers, then an allocation: the crash of issue 10.
-	f.Add([]byte{3, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 3, 1, 1, 1, 4, 0, 0, 0, 0, 0, 0})
+	// Four layers, a packet on the smallest, then an allocation: the crash
+	// of issue 10.
+	f.Add([]byte{3, 0, 0, 0, 0, 1, 1, 1, 0, 4, 0, 100, 0, 0})
 	f.Add([]byte{7, 1, 3, 0, 1, 255, 9, 1, 0, 2, 3, 200, 2, 129, 4, 255, 255, 0, 0, 5, 0, 0, 6})
 	f.Add([]byte{0, 2, 0, 1, 1, 1, 1, 2, 1, 0, 1, 1, 1, 5, 0, 1, 3, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
