@@ -69,8 +69,8 @@ func checkOffer(offer *sdp.SessionDescription, sources map[string]string) error 
 
 // sends reports whether the m-line may carry media to the server.
 func sends(m *sdp.MediaDescription) bool {
-	if m.MediaName.Port.Value == 0 {
-		return false // rejected or stopped
+	if _, bundleOnly := m.Attribute("bundle-only"); m.MediaName.Port.Value == 0 && !bundleOnly {
+		return false // rejected or stopped; port 0 with bundle-only joins the bundle (RFC 9143)
 	}
 	for _, a := range m.Attributes {
 		switch a.Key {

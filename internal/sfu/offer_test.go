@@ -77,6 +77,7 @@ func TestCheckOffer(t *testing.T) {
 		{"unannounced sendrecv by default", offerSDP("video\na=sendonly", "audio"), camera, ErrUnannounced},
 		{"unannounced but inactive", offerSDP("video\na=sendonly", "video\na=inactive", "audio\na=recvonly"), camera, nil},
 		{"unannounced but rejected", offerSDP("video\na=sendonly", "video 0"), camera, nil},
+		{"unannounced bundle-only", offerSDP("video\na=sendonly", "video 0\na=bundle-only\na=sendonly"), camera, ErrUnannounced},
 		{"announced as the wrong kind", offerSDP("audio\na=sendonly"), camera, ErrUnannounced},
 		{"a data channel", offerSDP("application"), nil, ErrUnannounced},
 		{"too many m-lines", offerSDP(many...), nil, ErrTooManyMLines},
