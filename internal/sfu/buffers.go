@@ -126,7 +126,12 @@ func (b *sharedBuffer) ReadWithAttributes(p []byte, attrs packetio.Attributes) (
 	if b.buf.Load() == buf { // else released already
 		size := int64(buf.Size())
 		b.budget.unread.Add(size - b.held)
-		b.held, b.waiting = size, b.now()
+		b.held = size
+		if size > 0 {
+			// What is left waits from now; an empty buffer starts
+			// waiting at its next write.
+			b.waiting = b.now()
+		}
 	}
 	return n, attrs, err
 }

@@ -94,3 +94,39 @@ func TestUnreadBufferIsAbandoned(t *testing.T) {
 		t.Errorf("the read buffer: %v", err)
 	}
 }
+
+// BenchmarkReceiveBuffer is what a received packet costs in its stream's
+// buffer: written by Pion's SRTP session, read by the track's read loop;
+// against Pion's own buffer.
+func BenchmarkReceiveBuffer(b *testing.B) {
+	pkt, buf := make([]byte, 1200), make([]byte, 1500)
+	for _, c := range []struct {
+		name string
+		rw   io.ReadWriter
+	}{
+		{"pion", func() io.ReadWriter { p := packetio.NewBuffer(); p.SetLimitSize(rtpBufferLimit); return pionBuffer{p} }()},
+		{"shared", newConnBuffers().newBuffer(packetio.RTPBufferPacket, 1)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.rw.Write(pkt); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.rw.Read(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// pionBuffer is Pion's buffer as SRTP uses it, without attributes.
+type pionBuffer struct{ *packetio.Buffer }
+
+func (p pionBuffer) Write(b []byte) (int, error) { return p.Buffer.Write(b, nil) }
+
+func (p pionBuffer) Read(b []byte) (int, error) {
+	n, _, err := p.Buffer.Read(b, nil)
+	return n, err
+}
