@@ -25,7 +25,8 @@ type MLine struct {
 	// (Pion refuses duplicate and empty rids: Offer.Edit makes those).
 	RIDs []string
 	// Flood, when set, sends this many packets a second on each stream,
-	// about 1 KB each, instead of the sample media at its own pace.
+	// most of them 1200 bytes (the largest sample layer's), instead of the
+	// sample media at its own pace.
 	Flood int
 	// Strays are further streams on the m-line's transport, each on an
 	// SSRC that the offer does not declare and with a rid the m-line does
@@ -132,8 +133,8 @@ func Publish(ctx context.Context, c *client.Client, o Offer) (*Publisher, error)
 func (p *Publisher) Stray(n, flood int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i := range n {
-		s := p.streams[0].stray(len(p.streams) + i)
+	for range n {
+		s := p.streams[0].stray(len(p.streams))
 		s.flood = flood
 		p.streams = append(p.streams, s)
 		p.wg.Add(1)
