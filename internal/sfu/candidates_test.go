@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
 )
 
 func TestCandidatePolicy(t *testing.T) {
@@ -175,5 +176,66 @@ func TestFilterDescription(t *testing.T) {
 		if !strings.Contains(k, fmt.Sprintf(" 93.184.%d.%d ", i/250, i%250)) {
 			t.Errorf("kept %q as the %dth", k, i)
 		}
+	}
+}
+
+// A subscriber's answer and trickle are guarded like an offer: at most
+// MaxCandidates reach Pion, whatever the participant sends.
+func TestAnswerCandidatesAreGuarded(t *testing.T) {
+	f := setupForwarding(t, 0, false)
+	defer f.close()
+	e, err := NewEngine(Config{LoopbackOnly: true})
+	must(t, err)
+	defer e.Close()
+	offers := make(chan string, 4)
+	sub, err := e.NewSubscriber(SubscriberParams{SendOffer: func(sdp string, _ []OfferedTrack) { offers <- sdp }})
+	must(t, err)
+	defer sub.Close()
+	must(t, sub.AddTrack(f.track))
+	peer, err := peerAPI(t).NewPeerConnection(webrtc.Configuration{})
+	must(t, err)
+	defer peer.Close()
+	must(t, peer.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: <-offers}))
+	ans, err := peer.CreateAnswer(nil)
+	must(t, err)
+	g := webrtc.GatheringCompletePromise(peer)
+	must(t, peer.SetLocalDescription(ans))
+	<-g
+	// Loopback ports nobody listens on (the engine takes loopback only),
+	// ahead of the peer's own candidates.
+	var extra []string
+	for i := range 100 {
+		extra = append(extra, fmt.Sprintf("a=candidate:%d 1 udp 1 127.0.0.1 %d typ host", i, 1000+i))
+	}
+	answer := strings.Replace(peer.LocalDescription().SDP, "a=candidate:", strings.Join(extra, "\r\n")+"\r\na=candidate:", 1)
+	must(t, sub.HandleAnswer(answer))
+	for i := range 10 {
+		err := sub.AddCandidate(webrtc.ICECandidateInit{Candidate: fmt.Sprintf("candidate:t%d 1 udp 1 127.0.0.1 %d typ host", i, 2000+i)})
+		if err != nil {
+			t.Fatalf("a trickled candidate over the budget is an error: %v", err)
+		}
+	}
+	if n := strings.Count(sub.pc.RemoteDescription().SDP, "a=candidate:"); n > MaxCandidates {
+		t.Errorf("%d candidates in the answer applied, at most %d", n, MaxCandidates)
+	}
+	// Pion adds them in the background: the count must reach the budget
+	// and stay there.
+	remote := func() int {
+		n := 0
+		for _, s := range sub.pc.GetStats() {
+			if c, ok := s.(webrtc.ICECandidateStats); ok && c.Type == webrtc.StatsTypeRemoteCandidate &&
+				c.CandidateType != webrtc.ICECandidateTypePrflx {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for remote() < MaxCandidates && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := remote(); n != MaxCandidates {
+		t.Errorf("Pion knows %d remote candidates, want the budget, %d", n, MaxCandidates)
 	}
 }
