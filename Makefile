@@ -7,8 +7,9 @@ ADDR        ?= :8080
 
 .PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci soak sample-media clean
 
+# The browsers of `make run` are on this machine, at its private addresses.
 run: build
-	./bin/plausch serve --addr $(ADDR)
+	./bin/plausch serve --addr $(ADDR) --ice-allow-private
 
 build: web
 	$(GO) build -o bin/plausch ./cmd/plausch
@@ -42,13 +43,15 @@ bench:
 
 FUZZTIME ?= 60s
 
-# Every decoder of client input, fuzzed; new finds land in the Go cache,
-# copy them to testdata/fuzz to keep them.
+# Every decoder of client input, and the media path (forwarding, layer
+# choice, rewriting), fuzzed; new finds land in the Go cache, copy them to
+# testdata/fuzz to keep them.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/signal/
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime $(FUZZTIME) ./internal/names/
 	$(GO) test -run '^$$' -fuzz FuzzHandleOffer -fuzztime $(FUZZTIME) ./internal/sfu/
 	$(GO) test -run '^$$' -fuzz FuzzParseVP8 -fuzztime $(FUZZTIME) ./internal/sfu/
+	$(GO) test -run '^$$' -fuzz FuzzMediaPath -fuzztime $(FUZZTIME) ./internal/sfu/
 
 # 20 participants joining and leaving for PLAUSCH_SOAK (10m); goroutines and
 # memory must return to their baseline. Not part of make test.
@@ -63,6 +66,7 @@ fuzz-ci:
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 200000x ./internal/names/
 	$(GO) test -run '^$$' -fuzz FuzzHandleOffer -fuzztime 1500x ./internal/sfu/
 	$(GO) test -run '^$$' -fuzz FuzzParseVP8 -fuzztime 200000x ./internal/sfu/
+	$(GO) test -run '^$$' -fuzz FuzzMediaPath -fuzztime 20000x ./internal/sfu/
 
 # The bundled sample media (committed; this documents how it was made).
 sample-media:

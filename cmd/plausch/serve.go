@@ -29,6 +29,7 @@ func serve(args []string) int {
 	udpPort := fs.Int("udp-port", envInt("PLAUSCH_UDP_PORT", 0), "carry all media on this one UDP port; 0 uses a random port per connection [PLAUSCH_UDP_PORT]")
 	publicIP := fs.String("public-ip", env("PLAUSCH_PUBLIC_IP", ""), "comma-separated public IPs to announce to browsers, for a server behind 1:1 NAT [PLAUSCH_PUBLIC_IP]")
 	loopback := fs.Bool("ice-loopback", envBool("PLAUSCH_ICE_LOOPBACK"), "offer only loopback (127.0.0.1, ::1) media addresses: for tests and local development [PLAUSCH_ICE_LOOPBACK]")
+	allowPrivate := fs.Bool("ice-allow-private", envBool("PLAUSCH_ICE_ALLOW_PRIVATE"), "send media to participants at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): for a server reached on a LAN or VPN; a server on the Internet refuses them [PLAUSCH_ICE_ALLOW_PRIVATE]")
 	iceServers := fs.String("ice-servers", env("PLAUSCH_ICE_SERVERS", ""), "comma-separated STUN/TURN URLs your own infrastructure provides to browsers; none by default [PLAUSCH_ICE_SERVERS]")
 	maxMeetings := fs.Int("max-meetings", envInt("PLAUSCH_MAX_MEETINGS", 1000), "meetings at once on this server; 0 means no limit [PLAUSCH_MAX_MEETINGS]")
 	maxParticipants := fs.Int("max-participants", envInt("PLAUSCH_MAX_PARTICIPANTS", 100), "participants per meeting; 0 means no limit [PLAUSCH_MAX_PARTICIPANTS]")
@@ -52,8 +53,9 @@ func serve(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{
-		Addr:         *addr,
-		Media:        sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback},
+		Addr: *addr,
+		Media: sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback,
+			AllowPrivateCandidates: *allowPrivate},
 		Rooms:        room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants, AudioLastN: *audioLastN},
 		Log:          log,
 		Metrics:      *withMetrics,

@@ -284,6 +284,39 @@ func (c *Client) offerPublishWith(ctx context.Context, opts *webrtc.OfferOptions
 	}
 }
 
+// OfferError is the server's error reply to a publish offer.
+type OfferError struct{ signal.ErrorMessage }
+
+func (e *OfferError) Error() string { return string(e.Code) + ": " + e.Message }
+
+// OfferPublish sends a publish offer as it is, made by a peer connection
+// the caller owns (the attack tests offer what no browser would), and
+// returns the server's answer, or the first error the server sends
+// meanwhile as an *OfferError.
+func (c *Client) OfferPublish(ctx context.Context, sdp string, tracks []signal.PublishedTrack) (string, error) {
+	seen := len(c.State().Errors)
+	if err := c.Send(map[string]any{"type": "publish.offer", "sdp": sdp, "tracks": tracks}); err != nil {
+		return "", err
+	}
+	for {
+		c.mu.Lock()
+		changed, errs := c.changed, c.state.Errors
+		c.mu.Unlock()
+		if len(errs) > seen {
+			return "", &OfferError{errs[seen]}
+		}
+		select {
+		case answer := <-c.pubAnswers:
+			return answer, nil
+		case <-changed:
+		case <-ctx.Done():
+			return "", fmt.Errorf("no publish.answer: %w", ctx.Err())
+		case <-c.ctx.Done():
+			return "", errors.New("connection closed before publish.answer")
+		}
+	}
+}
+
 // withoutSimulcastSSRCs drops the a=ssrc lines of simulcast m-sections, as
 // browsers send them: the layers are known by rid alone. (Pion, receiving
 // both, waits for the rids and never reads the declared SSRCs.)

@@ -285,6 +285,14 @@ func mediaError(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, sfu.ErrTooManyLayers):
+		return signal.Errorf(signal.CodeBadSDP, "an m-line offers more than %d simulcast layers", sfu.MaxLayers)
+	case errors.Is(err, sfu.ErrBadLayers):
+		return signal.Errorf(signal.CodeBadSDP, "simulcast layers (rids) must be on video, well formed and named once")
+	case errors.Is(err, sfu.ErrTooManyMLines):
+		return signal.Errorf(signal.CodeBadSDP, "the offer has more than %d m-lines", sfu.MaxMLines)
+	case errors.Is(err, sfu.ErrUnannounced):
+		return signal.Errorf(signal.CodeBadSDP, "every m-line that sends must be audio or video and listed in tracks, as a source of its kind")
 	case errors.Is(err, sfu.ErrBadSDP):
 		return signal.Errorf(signal.CodeBadSDP, "the session description was rejected")
 	case errors.Is(err, sfu.ErrNoOffer):

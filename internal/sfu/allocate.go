@@ -67,10 +67,16 @@ func lowestLayer(rates []int64) int {
 	return -1
 }
 
+// assumedRates are a typical camera's quarter, half and full size.
+var assumedRates = [...]int64{150_000, 500_000, 1_500_000}
+
 // assumedRate stands in for a layer that has just started and has no
-// measured rate yet: a quarter, half and full size of a typical camera.
+// measured rate yet: the top layer is a full size, the one below it a
+// half, and every layer further down a quarter. Counted from the top, so
+// it holds for any number of layers, whatever a client offers.
 func assumedRate(layer, layers int) int64 {
-	return []int64{150_000, 500_000, 1_500_000}[min(3-layers+layer, 2)]
+	fromTop := layers - 1 - layer
+	return assumedRates[min(max(len(assumedRates)-1-fromTop, 0), len(assumedRates)-1)]
 }
 
 // layerRates is what each of t's layers costs now; 0 for a layer the
@@ -100,8 +106,9 @@ func desiredLayer(t *Track, height int) int {
 	for i, l := range t.layers {
 		h := int(l.height.Load())
 		if h == 0 {
-			// No keyframe seen yet: assume halving sizes below 720p.
-			h = 720 >> (top - i)
+			// No keyframe seen yet: assume halving sizes below 720p (and
+			// at least a pixel, however many layers there are).
+			h = max(720>>min(top-i, 16), 1)
 		}
 		if h*10 >= height*9 {
 			return i

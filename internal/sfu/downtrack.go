@@ -289,7 +289,7 @@ func (d *DownTrack) resend(seqs []uint16) {
 		d.mu.Lock()
 		s := d.hist[seq%histSize]
 		d.mu.Unlock()
-		if !s.valid || s.seq != seq {
+		if !s.valid || s.seq != seq || int(s.layer) < 0 || int(s.layer) >= len(d.track.layers) {
 			continue
 		}
 		d.nackBuf = d.track.layers[s.layer].cache.get(s.orig, d.nackBuf[:0])

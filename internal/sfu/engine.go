@@ -20,6 +20,7 @@ import (
 	"github.com/pion/interceptor/pkg/gcc"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -31,8 +32,21 @@ type Config struct {
 	// PublicIPs are announced as host candidates instead of the local
 	// addresses, for a server behind 1:1 NAT.
 	PublicIPs []string
-	// LoopbackOnly offers only 127.0.0.1/::1 candidates (tests, local dev).
+	// LoopbackOnly offers only 127.0.0.1/::1 candidates and sends only to
+	// loopback addresses (tests, local dev).
 	LoopbackOnly bool
+	// AllowPrivateCandidates lets the server send to participants at
+	// private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7):
+	// for a server that browsers reach on a LAN or a VPN. Loopback,
+	// link-local, multicast, broadcast and reserved addresses are refused
+	// whatever this says (unless LoopbackOnly).
+	AllowPrivateCandidates bool
+	// Net, when set, is the network the media goes over instead of the
+	// host's (Pion's SettingEngine.SetNet), for tests: a host of
+	// internal/netsim, whose only interface is loopback. Its addresses are
+	// gathered even when LoopbackOnly is off, so that the rules for remote
+	// candidates of a server on the Internet can be tested on loopback.
+	Net transport.Net
 	// DisconnectTimeout is how long a silent media connection stays before it
 	// counts as failed.
 	DisconnectTimeout time.Duration
@@ -46,10 +60,15 @@ type Config struct {
 // subscriber sends (retransmissions from the layer caches, its own bandwidth
 // estimate from the browser's feedback).
 type Engine struct {
-	pubAPI *webrtc.API
-	subAPI *webrtc.API
-	mux    io.Closer
-	stats  Stats
+	// What the connections share; each gets its own API (connAPI).
+	settings     webrtc.SettingEngine
+	pubMedia     *webrtc.MediaEngine
+	pubIntercept *interceptor.Registry
+	subMedia     *webrtc.MediaEngine
+	subIntercept *interceptor.Registry
+	mux          io.Closer
+	stats        Stats
+	policy       candidatePolicy
 
 	// newSub serialises subscriber creation so that the estimator the
 	// congestion controller announces belongs to the connection being made.
@@ -74,7 +93,7 @@ const initialBandwidth = 1_500_000
 
 // NewEngine builds the WebRTC APIs for cfg. Close releases its UDP port.
 func NewEngine(cfg Config) (*Engine, error) {
-	e := &Engine{}
+	e := &Engine{policy: candidatePolicy{loopbackOnly: cfg.LoopbackOnly, allowPrivate: cfg.AllowPrivateCandidates}}
 	pm, pr, err := publisherMedia()
 	if err != nil {
 		return nil, err
@@ -97,12 +116,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 	se.SetICETimeouts(disconnect, disconnect+2*time.Second, time.Second)
 	// AES-GCM is several times cheaper per packet than AES-CM+HMAC in Pion.
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	// Signalled candidates are filtered before Pion sees them (see
+	// candidateGuard); this filter is for those Pion learns by itself, from
+	// checks that arrive from an address nobody signalled (peer-reflexive).
+	se.SetRemoteIPFilter(e.policy.allowsIP)
 	if cfg.LoopbackOnly {
 		se.SetIncludeLoopbackCandidate(true)
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		// Nor answer a browser that checks from a non-loopback address.
-		se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
+	}
+	if cfg.Net != nil {
+		se.SetNet(cfg.Net)
+		se.SetIncludeLoopbackCandidate(true)
 	}
 	if len(cfg.PublicIPs) > 0 {
 		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
@@ -126,9 +151,18 @@ func NewEngine(cfg Config) (*Engine, error) {
 		se.SetICEUDPMux(mux)
 		e.mux = mux
 	}
-	e.pubAPI = webrtc.NewAPI(webrtc.WithMediaEngine(pm), webrtc.WithInterceptorRegistry(pr), webrtc.WithSettingEngine(se))
-	e.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(sm), webrtc.WithInterceptorRegistry(sr), webrtc.WithSettingEngine(se))
+	e.settings, e.pubMedia, e.pubIntercept, e.subMedia, e.subIntercept = se, pm, pr, sm, sr
 	return e, nil
+}
+
+// connAPI is the API for one connection: the shared settings, and buffers
+// of its own for what arrives, whose unread bytes it counts (connBuffers).
+// Pion copies the media engine per connection and builds the interceptors
+// per connection anyway.
+func (e *Engine) connAPI(m *webrtc.MediaEngine, r *interceptor.Registry) *webrtc.API {
+	se := e.settings
+	se.BufferFactory = newConnBuffers().newBuffer
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(r), webrtc.WithSettingEngine(se))
 }
 
 // publisherMedia is what receiving needs: the simulcast header extensions,
@@ -204,7 +238,7 @@ var pcConfig = webrtc.Configuration{
 }
 
 func (e *Engine) newPublisherPC() (*webrtc.PeerConnection, error) {
-	return e.pubAPI.NewPeerConnection(pcConfig)
+	return e.connAPI(e.pubMedia, e.pubIntercept).NewPeerConnection(pcConfig)
 }
 
 // newSubscriberPC returns a connection and its bandwidth estimator. The
@@ -214,7 +248,7 @@ func (e *Engine) newSubscriberPC() (*webrtc.PeerConnection, cc.BandwidthEstimato
 	e.newSub.Lock()
 	defer e.newSub.Unlock()
 	e.estimator = nil
-	pc, err := e.subAPI.NewPeerConnection(pcConfig)
+	pc, err := e.connAPI(e.subMedia, e.subIntercept).NewPeerConnection(pcConfig)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -44,7 +45,8 @@ func (e *Engine) NewPublisher(params PublisherParams) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("publisher peer connection: %w", err)
 	}
-	p := &Publisher{params: params, pc: pc, sources: map[string]string{}, tracks: map[*webrtc.RTPReceiver]*Track{}, stats: &e.stats}
+	p := &Publisher{params: params, pc: pc, sources: map[string]string{}, tracks: map[*webrtc.RTPReceiver]*Track{}, stats: &e.stats,
+		pending: newCandidateQueue(e.policy)}
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(onFailedOnce(params.OnFailed))
 	return p, nil
@@ -52,10 +54,23 @@ func (e *Engine) NewPublisher(params PublisherParams) (*Publisher, error) {
 
 // HandleOffer applies the participant's offer and returns the answer, with
 // all server candidates in it. sources maps each m-line's mid to its source.
+// An offer beyond the limits (checkOffer) is refused as a whole; remote
+// candidates the server will not use are left out of it.
 func (p *Publisher) HandleOffer(offer string, sources map[string]string) (string, error) {
+	desc := &sdp.SessionDescription{}
+	if err := desc.UnmarshalString(offer); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	if err := checkOffer(desc, sources); err != nil {
+		return "", err
+	}
 	p.mu.Lock()
 	p.sources = sources
+	offer, err := p.pending.filter(desc, offer)
 	p.mu.Unlock()
+	if err != nil {
+		return "", err
+	}
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadSDP, err)
 	}
@@ -101,6 +116,7 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	if !known {
 		t = p.newTrackLocked(remote, receiver)
 		if t == nil {
+			p.discardLocked(remote)
 			p.mu.Unlock()
 			return
 		}
@@ -108,6 +124,7 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	}
 	l := t.layerFor(remote.RID())
 	if l == nil || !t.start(l, remote) {
+		p.discardLocked(remote)
 		p.mu.Unlock()
 		return
 	}
@@ -122,9 +139,28 @@ func (p *Publisher) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPRece
 	}()
 }
 
+// discardLocked reads a stream nobody forwards, until it ends, and drops
+// what it reads: Pion buffers up to a megabyte of every stream that is not
+// read, for as long as the connection lives. checkOffer refuses offers
+// that would send such streams; this is for what slips through (packets
+// on an m-line that no longer sends, a layer that already runs).
+func (p *Publisher) discardLocked(remote *webrtc.TrackRemote) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := remote.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 // newTrackLocked makes the Track for an m-line, with one layer per rid the
-// offer announced; nil if the m-line was not announced as a source, which
-// also bounds how many tracks one participant can make the server carry.
+// offer announced (at most MaxLayers); nil if the m-line was not announced
+// as a source, which also bounds how many tracks one participant can make
+// the server carry.
 func (p *Publisher) newTrackLocked(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) *Track {
 	mid := ""
 	for _, tr := range p.pc.GetTransceivers() {
@@ -151,7 +187,8 @@ func (p *Publisher) newTrackLocked(remote *webrtc.TrackRemote, receiver *webrtc.
 	for _, r := range receiver.Tracks() {
 		rids = append(rids, r.RID())
 	}
-	for i, rid := range orderLayers(rids) {
+	ordered := orderLayers(rids)
+	for i, rid := range ordered[:min(len(ordered), MaxLayers)] {
 		t.layers = append(t.layers, &layer{index: i, rid: rid, cache: &packetCache{}})
 	}
 	for _, ext := range receiver.GetParameters().HeaderExtensions {
@@ -202,15 +239,30 @@ func onFailedOnce(f func()) func(webrtc.PeerConnectionState) {
 	}
 }
 
-// candidateQueue holds candidates that arrive before the remote description.
-type candidateQueue struct{ queued []webrtc.ICECandidateInit }
+// candidateQueue holds candidates that arrive before the remote
+// description, and guards all remote candidates of the connection.
+type candidateQueue struct {
+	guard  candidateGuard
+	queued []webrtc.ICECandidateInit
+}
 
 const maxQueuedCandidates = 32
 
+func newCandidateQueue(p candidatePolicy) candidateQueue {
+	return candidateQueue{guard: newCandidateGuard(p)}
+}
+
+// add takes a trickled candidate. One the server does not use (an address
+// it does not send to, one over the budget) is dropped without a word: a
+// browser sends its private addresses too, and that is no fault.
 func (q *candidateQueue) add(pc *webrtc.PeerConnection, c webrtc.ICECandidateInit) error {
 	// Checked now, so a bad candidate is reported even before the offer.
-	if _, err := ice.UnmarshalCandidate(c.Candidate); err != nil {
+	parsed, err := ice.UnmarshalCandidate(c.Candidate)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCandidate, err)
+	}
+	if !q.guard.policy.usable(parsed) {
+		return nil
 	}
 	if pc.RemoteDescription() == nil {
 		if len(q.queued) >= maxQueuedCandidates {
@@ -219,16 +271,35 @@ func (q *candidateQueue) add(pc *webrtc.PeerConnection, c webrtc.ICECandidateIni
 		q.queued = append(q.queued, c)
 		return nil
 	}
+	if !q.guard.admit(parsed) {
+		return nil
+	}
 	if err := pc.AddICECandidate(c); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadCandidate, err)
 	}
 	return nil
 }
 
+// filter leaves out of a remote description (desc, parsed from raw) the
+// candidates the guard does not admit, and returns the description to
+// apply.
+func (q *candidateQueue) filter(desc *sdp.SessionDescription, raw string) (string, error) {
+	if q.guard.filterDescription(desc) == 0 {
+		return raw, nil
+	}
+	b, err := desc.Marshal()
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	return string(b), nil
+}
+
 func (q *candidateQueue) flush(pc *webrtc.PeerConnection) {
 	for _, c := range q.queued {
 		// A bad queued candidate cannot be reported any more; it is skipped.
-		_ = pc.AddICECandidate(c)
+		if parsed, err := ice.UnmarshalCandidate(c.Candidate); err == nil && q.guard.admit(parsed) {
+			_ = pc.AddICECandidate(c)
+		}
 	}
 	q.queued = nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -71,7 +72,7 @@ func (e *Engine) NewSubscriber(params SubscriberParams) (*Subscriber, error) {
 		return nil, fmt.Errorf("subscriber peer connection: %w", err)
 	}
 	s := &Subscriber{params: params, pc: pc, bwe: bwe, downs: map[*Track]*DownTrack{},
-		closing: make(chan struct{}), wake: make(chan struct{}, 1)}
+		closing: make(chan struct{}), wake: make(chan struct{}, 1), pending: newCandidateQueue(e.policy)}
 	pc.OnConnectionStateChange(onFailedOnce(params.OnFailed))
 	s.wg.Add(1)
 	go func() {
@@ -137,6 +138,14 @@ func (s *Subscriber) HandleAnswer(answer string) error {
 	defer s.mu.Unlock()
 	if !s.negotiating {
 		return ErrNoOffer
+	}
+	desc := &sdp.SessionDescription{}
+	if err := desc.UnmarshalString(answer); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	answer, err := s.pending.filter(desc, answer)
+	if err != nil {
+		return err
 	}
 	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fmt.Errorf("%w: %w", ErrBadSDP, err)
