@@ -36,6 +36,7 @@ func serve(args []string) int {
 	drain := fs.Duration("drain-timeout", envDuration("PLAUSCH_DRAIN_TIMEOUT", 30*time.Second), "on SIGTERM or SIGINT, how long running meetings may go on before connections close (a second SIGINT stops at once) [PLAUSCH_DRAIN_TIMEOUT]")
 	withMetrics := fs.Bool("metrics", envBool("PLAUSCH_METRICS"), "serve Prometheus metrics (packet counters, meetings, participants; nothing personal) at /metrics [PLAUSCH_METRICS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
+	applyLimits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -58,6 +59,10 @@ func serve(args []string) int {
 	}
 	if urls := split(*iceServers); len(urls) > 0 {
 		cfg.ICEServers = []plsignal.ICEServer{{URLs: urls}}
+	}
+	if err := applyLimits(&cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "plausch:", err)
+		return 2
 	}
 	srv, err := server.Start(cfg)
 	if err != nil {

@@ -28,8 +28,10 @@ func (c *clock) advance(d time.Duration) {
 
 func TestCounter(t *testing.T) {
 	c := NewCounter[Key](2)
-	if !c.Acquire("a") || !c.Acquire("a") || c.Acquire("a") {
-		t.Fatal("cap of 2 not held")
+	for i, want := range []bool{true, true, false} {
+		if got := c.Acquire("a"); got != want {
+			t.Fatalf("acquire %d: %v, want %v", i, got, want)
+		}
 	}
 	if !c.Acquire("b") {
 		t.Fatal("another key is limited by the first")
