@@ -26,6 +26,7 @@ import {
   type ModeratorMessage,
   type ParticipantInfo,
   type ServerMessage,
+  type WaitReason,
 } from './protocol';
 import type { Reconnector } from './reconnect';
 import { initialState, nameOf, RoomStore } from './room';
@@ -81,6 +82,8 @@ export class Call {
   readonly session: MediaSession;
   phase: Phase = 'connecting';
   gate: PasswordGate = { problem: 'none', retryAt: 0, checking: false };
+  /** In the lobby: why we wait although it may be off (null: the lobby is on). */
+  waitReason: WaitReason | null = null;
   /** Whether "Copy invite link" adds the password (the host's choice). */
   includePassword = false;
   /** When "Join meeting" was pressed, for the join-to-first-frame figure. */
@@ -323,14 +326,18 @@ export class Call {
       this.keys.update();
     },
     speaking: (msg) => this.store.dispatch(msg),
-    'lobby.waiting': () => {
+    'lobby.waiting': (msg) => {
+      this.waitReason = msg.reason ?? null;
       this.setPhase('lobby');
       this.conn.attempting?.settle('ok');
     },
     'lobby.knock': (msg) => {
       const known = this.store.state.knocks.some((k) => k.id === msg.participant.id);
       this.store.dispatch(msg);
-      if (!known) this.opts.notify({ key: 'lobby.knockNotice', params: { name: msg.participant.name } });
+      if (!known) {
+        const key = msg.participant.reason === 'password' ? 'lobby.knockNoticePassword' : 'lobby.knockNotice';
+        this.opts.notify({ key, params: { name: msg.participant.name } });
+      }
     },
     'lobby.gone': (msg) => this.store.dispatch(msg),
     'room.settings': (msg) => this.store.dispatch(msg),

@@ -93,6 +93,9 @@ export function PasswordPrompt(props: { call: Call; room: string; navigate(path:
 export function LobbyWait(props: { call: Call; room: string; navigate(path: string): void }): JSX.Element {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
+  // Why we wait, when it is not just the lobby being on.
+  const why = props.call.waitReason;
+  const text = why === 'password' ? 'lobby.textPassword' : why === 'removed' ? 'lobby.textRemoved' : 'lobby.text';
   return (
     <Page class="gate-page" navigate={props.navigate}>
       <section class="card gate-card" aria-labelledby="lobby-title" aria-busy="true">
@@ -104,7 +107,7 @@ export function LobbyWait(props: { call: Call; room: string; navigate(path: stri
         <h1 id="lobby-title" ref={heading} tabIndex={-1}>
           {t('lobby.title')}
         </h1>
-        <p class="lead">{t('lobby.text', { name: props.room })}</p>
+        <p class="lead">{t(text, { name: props.room })}</p>
         <button type="button" class="secondary" onClick={() => props.call.leave()}>
           {t('gate.leave')}
         </button>
