@@ -401,7 +401,7 @@ export class Call {
       this.opts.notify({ key: 'error.e2ee_required' });
       return;
     }
-    if (code === 'denied' || code === 'removed' || code === 'ended' || code === 'e2ee_required') {
+    if (code in FATAL_ENDINGS) {
       // Fatal: the server closes with 4001 next; end now with the reason.
       this.end(endingFromClose({ code: CLOSE_REMOVED, reason: '', byUs: false, neverOpened: false }, code, this.endedByUs));
       this.conn.signal.close();
