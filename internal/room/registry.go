@@ -48,8 +48,9 @@ type Config struct {
 	// NewMeetingsPerSource is how many meetings one source may start a
 	// minute, all at once too (10).
 	NewMeetingsPerSource int
-	// MaxWaiting is how many may wait at one meeting's lobby (100), and
-	// MaxWaitingPerSource how many of them from one source (20).
+	// MaxWaiting is how many may wait at one meeting's lobby (150), and
+	// MaxWaitingPerSource how many of them from one source (60: a class
+	// behind one router may all arrive at once).
 	MaxWaiting          int
 	MaxWaitingPerSource int
 	// LobbyTimeout is how long someone may wait at the lobby before being
@@ -73,8 +74,8 @@ type Config struct {
 const (
 	DefaultMaxMeetingsPerSource       = 20
 	DefaultNewMeetingsPerSource       = 10
-	DefaultMaxWaiting                 = 100
-	DefaultMaxWaitingPerSource        = 20
+	DefaultMaxWaiting                 = 150
+	DefaultMaxWaitingPerSource        = 60
 	DefaultLobbyTimeout               = 10 * time.Minute
 	DefaultPasswordAttemptsPerSource  = 5
 	DefaultPasswordAttemptsPerMeeting = 20

@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"plausch.dev/plausch/internal/client"
+	"plausch.dev/plausch/internal/room"
 	"plausch.dev/plausch/internal/session"
 	"plausch.dev/plausch/internal/signal"
 )
@@ -51,6 +52,19 @@ func dialWSFrom(srv *Server, ip string) (*websocket.Conn, error) {
 	}
 	ws.SetReadLimit(1 << 20)
 	return ws, nil
+}
+
+// keepReading reads and drops whatever comes on ws until it closes: a
+// WebSocket answers pings only while it is read, and the server closes one
+// that does not (a bot holding its place must keep it alive).
+func keepReading(ws *websocket.Conn) {
+	go func() {
+		for {
+			if _, _, err := ws.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
 }
 
 // wireMsg is the part of a server message these tests read.
@@ -317,19 +331,21 @@ func TestHostileRoomLobbyPhantom(t *testing.T) {
 
 // Item 6, the lobby. Bots from one address fill the lobby. Before, 49 of
 // them took its 50 places for as long as they liked. Now one address
-// gets 20 of its 100 places, so others can still knock.
+// gets 60 of its 150 places (a class arriving at once fits), so others can
+// still knock.
 func TestHostileRoomLobbyFlood(t *testing.T) {
 	srv := startServer(t)
 	h := startHonestMeeting(t, srv, "flooded")
 	h.setting(t, map[string]any{"type": "room.lobby", "enabled": true}, func(s signal.Settings) bool { return s.Lobby })
 	h.mark()
-	for i := range 20 {
+	for i := range room.DefaultMaxWaitingPerSource {
 		r := dialRawFrom(t, srv, attackerAddr)
 		r.send(websocket.MessageText, joinMsg(h.room, fmt.Sprint("Bot ", i), ""))
 		r.expect("lobby.waiting", "lobby.waiting", "joined")
+		keepReading(r.ws)
 	}
 	r := dialRawFrom(t, srv, attackerAddr)
-	r.send(websocket.MessageText, joinMsg(h.room, "Bot 20", ""))
+	r.send(websocket.MessageText, joinMsg(h.room, "Bot one too many", ""))
 	r.expect(string(signal.CodeRoomFull), "lobby.waiting", "joined")
 	if ce := r.expectClose(); ce.Code != session.CloseProtocolError {
 		t.Errorf("the 21st bot: close %v", ce)
@@ -337,7 +353,7 @@ func TestHostileRoomLobbyFlood(t *testing.T) {
 	o := dialRawFrom(t, srv, otherAddr)
 	o.send(websocket.MessageText, joinMsg(h.room, "Dora", ""))
 	o.expect("lobby.waiting", "lobby.waiting", "joined")
-	waitFor(t, h.clients[0], "21 knocks", func(st client.State) bool { return len(st.Knocks) == 21 })
+	waitFor(t, h.clients[0], "every knock", func(st client.State) bool { return len(st.Knocks) == room.DefaultMaxWaitingPerSource+1 })
 	h.check(t, "lobby flood")
 }
 
@@ -413,6 +429,7 @@ func TestHostileRoomTooManyConnections(t *testing.T) {
 		}
 		conns = append(conns, ws)
 	}
+	idle := conns[10:]
 	defer func() {
 		for _, ws := range conns {
 			ws.CloseNow()
@@ -426,6 +443,10 @@ func TestHostileRoomTooManyConnections(t *testing.T) {
 		if m, err := readWS(ws, "joined"); err != nil || m.Type != "joined" {
 			t.Fatalf("bot %d: %+v %v", i, m, err)
 		}
+		keepReading(ws)
+	}
+	for _, ws := range idle {
+		keepReading(ws)
 	}
 	over := dialRawFrom(t, srv, attackerAddr)
 	over.expect(string(signal.CodeTooManyConnections))

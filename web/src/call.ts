@@ -72,6 +72,9 @@ export interface CallOptions {
   frames?: FrameSupport;
 }
 
+/** Knocks are announced at most this often. */
+const KNOCK_NOTICE_MS = 5000;
+
 type Handlers = { [K in ServerMessage['type']]: (msg: Extract<ServerMessage, { type: K }>) => Promise<void> | void };
 
 export class Call {
@@ -84,6 +87,8 @@ export class Call {
   gate: PasswordGate = { problem: 'none', retryAt: 0, checking: false };
   /** In the lobby: why we wait although it may be off (null: the lobby is on). */
   waitReason: WaitReason | null = null;
+  /** When the last knock was announced (performance.now()). */
+  private lastKnockNotice = -Infinity;
   /** Whether "Copy invite link" adds the password (the host's choice). */
   includePassword = false;
   /** When "Join meeting" was pressed, for the join-to-first-frame figure. */
@@ -334,7 +339,12 @@ export class Call {
     'lobby.knock': (msg) => {
       const known = this.store.state.knocks.some((k) => k.id === msg.participant.id);
       this.store.dispatch(msg);
-      if (!known) {
+      // One notice in a while: someone knocking again and again (a password
+      // guesser out of attempts) must not bury the meeting in notices; the
+      // panel and the toolbar count show every knock.
+      const now = performance.now();
+      if (!known && now - this.lastKnockNotice >= KNOCK_NOTICE_MS) {
+        this.lastKnockNotice = now;
         const key = msg.participant.reason === 'password' ? 'lobby.knockNoticePassword' : 'lobby.knockNotice';
         this.opts.notify({ key, params: { name: msg.participant.name } });
       }
