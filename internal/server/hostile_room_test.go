@@ -494,6 +494,7 @@ func TestHostileRoomTooManyMeetings(t *testing.T) {
 		if err != nil {
 			t.Fatalf("meeting %d: %v", i, err)
 		}
+		keepReading(r.ws) // the meeting lasts while its one participant does
 		return m
 	}
 	n := 0
