@@ -265,9 +265,10 @@ func TestHostileRoomPasswordGuessing(t *testing.T) {
 			t.Fatalf("legitimate user, try %d: sent to the lobby", i+1)
 		}
 		times = append(times, d)
-		// Leaving before the subscribe offer is handled races with the
-		// client making its connection (internal/client), which leaks.
-		waitFor(t, c, "the subscribe offer", func(st client.State) bool { return st.Offers > 0 })
+		// Leaving while the subscribe offer is being handled races with
+		// the client making its connection (internal/client), which then
+		// leaks: leave once media flows.
+		waitFor(t, c, "media", func(st client.State) bool { return receives(st, h.clients[0].ID, mic, 1) })
 		c.Leave()
 		time.Sleep(time.Second)
 	}
