@@ -124,22 +124,25 @@ test('too many wrong passwords: the next try is not checked but knocks at the lo
   const field = carl.page.getByLabel('Password', { exact: true });
   await field.waitFor();
   const button = carl.page.getByRole('button', { name: 'Join meeting' });
-  const errors = () => carl.received.filter((f) => f.includes('"type":"error"')).length;
-  // Five wrong guesses on one connection are checked (and refused)...
-  for (let i = 0; i < 5; i++) {
-    const before = errors();
+  const answers = () => carl.received.filter((f) => f.includes('"type":"error"') || f.includes('"type":"lobby.waiting"'));
+  // Five wrong guesses on one connection are checked (and refused); the
+  // next is not: it knocks at the lobby, although the lobby is off. (One
+  // more may be checked when the guessing is slow: a try comes back every 12 s.)
+  let knocked = false;
+  for (let i = 0; i < 10 && !knocked; i++) {
+    const before = answers().length;
     await field.fill(`guess-${i}`);
     await button.click();
     const deadline = Date.now() + 10000;
-    while (errors() === before) {
+    while (answers().length === before) {
       assert.ok(Date.now() < deadline, 'the server answers each attempt');
       await carl.page.waitForTimeout(50);
     }
-    assert.ok(carl.received.at(-1).includes('wrong_password'), carl.received.at(-1));
+    const answer = answers().at(-1);
+    knocked = answer.includes('"type":"lobby.waiting"');
+    assert.ok(knocked ? i >= 5 : answer.includes('wrong_password'), `guess ${i}: ${answer}`);
   }
-  // ...the sixth is not: it knocks at the lobby, although the lobby is off.
-  await field.fill('guess-5');
-  await button.click();
+  assert.ok(knocked, 'out of attempts, the join knocked');
   await carl.page.getByRole('heading', { name: 'Waiting for the host to let you in' }).waitFor();
   await carl.page.getByText(/too many wrong password attempts from your network/).waitFor();
   assert.ok(carl.received.some((f) => f.includes('"type":"lobby.waiting"') && f.includes('"reason":"password"')));
