@@ -39,6 +39,7 @@ func serve(args []string) int {
 	metricsAddr := fs.String("metrics-addr", env("PLAUSCH_METRICS_ADDR", ""), "serve /metrics on this address of its own, e.g. 127.0.0.1:9090, and not on the public one [PLAUSCH_METRICS_ADDR]")
 	allowedHosts := fs.String("allowed-hosts", env("PLAUSCH_ALLOWED_HOSTS", ""), "comma-separated host names the server answers to (any port), e.g. meet.example.org; others get 421, which stops DNS rebinding; empty answers any [PLAUSCH_ALLOWED_HOSTS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
+	applyLimits := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -64,6 +65,10 @@ func serve(args []string) int {
 	}
 	if urls := split(*iceServers); len(urls) > 0 {
 		cfg.ICEServers = []plsignal.ICEServer{{URLs: urls}}
+	}
+	if err := applyLimits(&cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "plausch:", err)
+		return 2
 	}
 	srv, err := server.Start(cfg)
 	if err != nil {

@@ -86,10 +86,15 @@ func (r *Room) muteLocked(by, p *Participant, kind string) {
 }
 
 // Remove takes someone out of the meeting at once: their media stops being
-// forwarded before their connection has even closed.
+// forwarded before their connection has even closed. They do not come
+// straight back either: for a while, joins from their source knock at the
+// lobby, whatever its setting.
 func (r *Room) Remove(by *Participant, id string) error {
 	return r.onParticipant(by, id, func(p *Participant) {
 		r.removeLocked(p, Removed)
+		if p.source != "" && r.removed != nil {
+			r.removed.Mark(p.source)
+		}
 	})
 }
 
@@ -121,7 +126,7 @@ func (r *Room) makeModeratorLocked(p *Participant) {
 		o.sink.ParticipantUpdated(info)
 	}
 	for _, w := range r.waiting {
-		p.sink.Knock(w.id, w.name)
+		p.sink.Knock(w.id, w.name, w.wait)
 	}
 }
 

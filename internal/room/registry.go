@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"plausch.dev/plausch/internal/source"
 )
 
 // Errors of joining.
@@ -18,6 +20,9 @@ var (
 	ErrRoomFull   = errors.New("room: the meeting is full")
 	ErrServerFull = errors.New("room: the server has no room for another meeting")
 	ErrDraining   = errors.New("room: the server is shutting down and starts no new meeting")
+	// ErrTooManyMeetings: the source has started as many meetings as it
+	// may, at once or lately.
+	ErrTooManyMeetings = errors.New("room: too many meetings started from this address")
 )
 
 // Config limits what one server carries.
@@ -29,6 +34,76 @@ type Config struct {
 	// AudioLastN, when set, forwards only the microphones of the N who
 	// spoke last (for very large meetings); 0 forwards everyone's.
 	AudioLastN int
+
+	// Limits on what one source (one address; see ParticipantParams.
+	// Source) can take, so that nobody fills the server, a meeting's
+	// lobby or its password budget for everyone else. Unknown sources are
+	// not held to them. The defaults leave room for a school class behind
+	// one router. Zero picks the default; a negative value switches the
+	// limit off.
+
+	// MaxMeetingsPerSource is how many running meetings one source may
+	// have started (20).
+	MaxMeetingsPerSource int
+	// NewMeetingsPerSource is how many meetings one source may start a
+	// minute, all at once too (10).
+	NewMeetingsPerSource int
+	// MaxWaiting is how many may wait at one meeting's lobby (150), and
+	// MaxWaitingPerSource how many of them from one source (60: a class
+	// behind one router may all arrive at once).
+	MaxWaiting          int
+	MaxWaitingPerSource int
+	// LobbyTimeout is how long someone may wait at the lobby before being
+	// turned away (10 minutes).
+	LobbyTimeout time.Duration
+	// PasswordAttemptsPerSource is how many wrong passwords one source may
+	// send to one meeting a minute, all at once too (5);
+	// PasswordAttemptsPerMeeting is that for all sources together (20).
+	// Beyond either, a join is not checked but knocks at the lobby.
+	PasswordAttemptsPerSource  int
+	PasswordAttemptsPerMeeting int
+	// RemovalLockout is how long, after a moderator removed someone, joins
+	// from their source to that meeting knock at the lobby (10 minutes).
+	RemovalLockout time.Duration
+
+	// Now is the clock of the rules above (tests); nil is time.Now.
+	Now func() time.Time
+}
+
+// Defaults of the per-source limits.
+const (
+	DefaultMaxMeetingsPerSource       = 20
+	DefaultNewMeetingsPerSource       = 10
+	DefaultMaxWaiting                 = 150
+	DefaultMaxWaitingPerSource        = 60
+	DefaultLobbyTimeout               = 10 * time.Minute
+	DefaultPasswordAttemptsPerSource  = 5
+	DefaultPasswordAttemptsPerMeeting = 20
+	DefaultRemovalLockout             = 10 * time.Minute
+)
+
+// Defaults fills in zero fields.
+func (c *Config) Defaults() {
+	if c.SpeakingEvery <= 0 {
+		c.SpeakingEvery = 250 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	setDefault(&c.MaxMeetingsPerSource, DefaultMaxMeetingsPerSource)
+	setDefault(&c.NewMeetingsPerSource, DefaultNewMeetingsPerSource)
+	setDefault(&c.MaxWaiting, DefaultMaxWaiting)
+	setDefault(&c.MaxWaitingPerSource, DefaultMaxWaitingPerSource)
+	setDefault(&c.LobbyTimeout, DefaultLobbyTimeout)
+	setDefault(&c.PasswordAttemptsPerSource, DefaultPasswordAttemptsPerSource)
+	setDefault(&c.PasswordAttemptsPerMeeting, DefaultPasswordAttemptsPerMeeting)
+	setDefault(&c.RemovalLockout, DefaultRemovalLockout)
+}
+
+func setDefault[T int | time.Duration](v *T, d T) {
+	if *v == 0 {
+		*v = d
+	}
 }
 
 // Registry is every meeting on this server, in memory only.
@@ -38,16 +113,21 @@ type Registry struct {
 
 	draining atomic.Int32 // seconds announced; 0 while not draining
 
-	mu    sync.Mutex
-	rooms map[string]*Room
+	// newMeetings paces the meetings each source starts (nil: no limit).
+	newMeetings *source.Limiters[string]
+
+	mu     sync.Mutex
+	rooms  map[string]*Room
+	opened map[string]int // running meetings by the source that started them
 }
 
 // NewRegistry creates an empty registry.
 func NewRegistry(cfg Config) *Registry {
-	if cfg.SpeakingEvery <= 0 {
-		cfg.SpeakingEvery = 250 * time.Millisecond
+	cfg.Defaults()
+	r := &Registry{cfg: cfg, rooms: map[string]*Room{}, opened: map[string]int{}}
+	if n := cfg.NewMeetingsPerSource; n > 0 {
+		r.newMeetings = source.NewLimiters[string](time.Minute/time.Duration(n), n, cfg.Now)
 	}
-	r := &Registry{cfg: cfg, rooms: map[string]*Room{}}
 	// A per-process salt: log lines of one run can be correlated, but a
 	// meeting name cannot be recovered from them by guessing.
 	_, _ = rand.Read(r.salt[:])
@@ -69,9 +149,16 @@ func (g *Registry) Join(name string, p *Participant, password string, attempts *
 		if g.cfg.MaxRooms > 0 && len(g.rooms) >= g.cfg.MaxRooms {
 			return nil, ErrServerFull
 		}
+		if !g.mayStartLocked(p.source) {
+			return nil, ErrTooManyMeetings
+		}
 		r = newRoom(name, g.Hash(name), g.cfg)
 		r.draining = g.drainingSeconds
+		r.opener = p.source
 		g.rooms[name] = r
+		if r.opener != "" {
+			g.opened[r.opener]++
+		}
 	}
 	r.mu.Lock()
 	err := r.enterLocked(p, password, attempts, g.cfg.MaxParticipants)
@@ -79,12 +166,37 @@ func (g *Registry) Join(name string, p *Participant, password string, attempts *
 	r.mu.Unlock()
 	if err != nil {
 		if empty {
-			delete(g.rooms, name)
-			r.close()
+			g.forgetLocked(r)
 		}
 		return nil, err
 	}
 	return r, nil
+}
+
+// mayStartLocked reports whether src may start another meeting, and if so
+// counts it against the source's pace.
+func (g *Registry) mayStartLocked(src string) bool {
+	if src == "" {
+		return true
+	}
+	if max := g.cfg.MaxMeetingsPerSource; max > 0 && g.opened[src] >= max {
+		return false
+	}
+	return g.newMeetings == nil || g.newMeetings.Allow(src)
+}
+
+// forgetLocked drops the meeting r, which has ended or emptied.
+func (g *Registry) forgetLocked(r *Room) {
+	if g.rooms[r.name] != r {
+		return
+	}
+	delete(g.rooms, r.name)
+	if r.opener != "" {
+		if g.opened[r.opener]--; g.opened[r.opener] <= 0 {
+			delete(g.opened, r.opener)
+		}
+	}
+	r.close()
 }
 
 // End ends the meeting r for everyone. A new meeting of the same name can
@@ -95,10 +207,7 @@ func (g *Registry) End(r *Room, by *Participant) error {
 	if err := r.end(by); err != nil {
 		return err
 	}
-	if g.rooms[r.name] == r {
-		delete(g.rooms, r.name)
-		r.close()
-	}
+	g.forgetLocked(r)
 	return nil
 }
 
@@ -112,9 +221,8 @@ func (g *Registry) Leave(r *Room, p *Participant) {
 	r.mu.Lock()
 	empty := r.emptyLocked()
 	r.mu.Unlock()
-	if empty && g.rooms[r.name] == r {
-		delete(g.rooms, r.name)
-		r.close()
+	if empty {
+		g.forgetLocked(r)
 	}
 }
 

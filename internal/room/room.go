@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"plausch.dev/plausch/internal/sfu"
+	"plausch.dev/plausch/internal/source"
 )
 
 // Info is what others see of a participant.
@@ -48,23 +49,24 @@ type Reason int
 
 // Reasons for Kicked.
 const (
-	Removed      Reason = iota // by a moderator
-	Denied                     // at the lobby
-	Ended                      // the meeting ended
-	E2EERequired               // the meeting requires what the browser cannot do
+	Removed       Reason = iota // by a moderator
+	Denied                      // at the lobby
+	Ended                       // the meeting ended
+	E2EERequired                // the meeting requires what the browser cannot do
+	LobbyTimedOut               // nobody let them in within the lobby's time limit
 )
 
 // Sink delivers room events to one participant. Its methods are called with
 // the room's lock held, so they must only queue and never call the room.
 type Sink interface {
-	Welcome(Welcome) // admitted; comes before any other event
-	Waiting()        // in the lobby
+	Welcome(Welcome)    // admitted; comes before any other event
+	Waiting(WaitReason) // in the lobby
 	ParticipantJoined(Info)
 	ParticipantUpdated(Info)
 	ParticipantLeft(id string)
 	Speaking(ids []string)
-	Knock(id, name string) // to moderators
-	KnockGone(id string)   // to moderators
+	Knock(id, name string, why WaitReason) // to moderators
+	KnockGone(id string)                   // to moderators
 	SettingsChanged(Settings)
 	Muted(kind, by string)
 	Chat(from, to, data string)
@@ -82,6 +84,7 @@ type Participant struct {
 	name      string
 	publicKey string
 	e2ee      bool
+	source    string // where it connects from; "" if unknown
 	sink      Sink
 	sub       *sfu.Subscriber
 	room      *Room // set under the room's lock when it enters
@@ -95,6 +98,8 @@ type Participant struct {
 	view         []Video // what p shows, once it said so
 	viewSet      bool
 	lastN        int
+	wait         WaitReason // why it waits, while in the lobby
+	waitingSince time.Time
 
 	quality func() (up, down sfu.LinkQuality) // nil: not measured
 }
@@ -106,8 +111,11 @@ type ParticipantParams struct {
 	Audio, Video bool   // switched on at the start
 	HasKey       bool   // holds the meeting key
 	E2EE         bool   // encrypts media frames end to end
-	Sink         Sink
-	Sub          *sfu.Subscriber // receives the tracks of everyone else
+	// Source stands for where the participant connects from (package
+	// source's Key); "" when unknown. The per-source rules use it.
+	Source string
+	Sink   Sink
+	Sub    *sfu.Subscriber // receives the tracks of everyone else
 	// Quality, if set, measures the participant's connection: what it
 	// sends (up) and receives (down).
 	Quality func() (up, down sfu.LinkQuality)
@@ -116,7 +124,7 @@ type ParticipantParams struct {
 // NewParticipant makes a participant from p.
 func NewParticipant(p ParticipantParams) *Participant {
 	return &Participant{id: p.ID, name: p.Name, publicKey: p.PublicKey, e2ee: p.E2EE, audio: p.Audio, video: p.Video,
-		hasKey: p.HasKey, sink: p.Sink, sub: p.Sub, quality: p.Quality}
+		hasKey: p.HasKey, source: p.Source, sink: p.Sink, sub: p.Sub, quality: p.Quality}
 }
 
 // Room is the meeting p entered. It is set before any Sink call, so code
@@ -136,10 +144,18 @@ func (p *Participant) infoLocked() Info {
 
 // Room is one meeting. Lock order: Registry.mu, Room.mu, then the sfu's.
 type Room struct {
-	name string
-	hash string
+	name   string
+	hash   string
+	cfg    Config // with defaults
+	now    func() time.Time
+	opener string // the source that started the meeting
 
-	attempts *rate.Limiter // password attempts on this meeting
+	// Wrong passwords: for the meeting, and per source (nil: no limit).
+	meetingAttempts *rate.Limiter
+	sourceAttempts  *source.Limiters[string]
+	// removed marks the sources of removed participants for a while:
+	// their joins knock at the lobby (nil: not kept).
+	removed *source.Marks[string]
 
 	mu       sync.Mutex
 	parts    []*Participant // admitted, in order of arrival
@@ -163,11 +179,20 @@ type Room struct {
 	done           chan struct{}
 }
 
+// newRoom makes a meeting; cfg has its defaults.
 func newRoom(name, hash string, cfg Config) *Room {
 	r := &Room{
-		name: name, hash: hash, p2p: !cfg.DisableP2P, mode: ModeSFU, audioLastN: cfg.AudioLastN,
-		attempts: rate.NewLimiter(rate.Every(time.Minute/meetingAttemptsPerMinute), meetingAttemptsPerMinute),
-		stop:     make(chan struct{}), done: make(chan struct{}),
+		name: name, hash: hash, cfg: cfg, now: cfg.Now, p2p: !cfg.DisableP2P, mode: ModeSFU, audioLastN: cfg.AudioLastN,
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	if n := cfg.PasswordAttemptsPerMeeting; n > 0 {
+		r.meetingAttempts = rate.NewLimiter(rate.Every(time.Minute/time.Duration(n)), n)
+	}
+	if n := cfg.PasswordAttemptsPerSource; n > 0 {
+		r.sourceAttempts = source.NewLimiters[string](time.Minute/time.Duration(n), n, cfg.Now)
+	}
+	if cfg.RemovalLockout > 0 {
+		r.removed = source.NewMarks[string](cfg.RemovalLockout, cfg.Now)
 	}
 	go r.detectSpeakers(cfg.SpeakingEvery)
 	return r
@@ -360,7 +385,7 @@ func (r *Room) Resync(p *Participant) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if slices.Contains(r.waiting, p) {
-		p.sink.Waiting()
+		p.sink.Waiting(p.wait)
 		r.tellDrainingLocked(p)
 		return
 	}
@@ -371,7 +396,7 @@ func (r *Room) Resync(p *Participant) {
 	p.sink.MediaMode(r.mode, r.peerLocked(p))
 	if p.moderator {
 		for _, w := range r.waiting {
-			p.sink.Knock(w.id, w.name)
+			p.sink.Knock(w.id, w.name, w.wait)
 		}
 	}
 	r.tellDrainingLocked(p)
@@ -405,7 +430,14 @@ func applyMedia(p *Participant) {
 	}
 }
 
+// broadcastUpdateLocked tells the others that p changed. Only admitted
+// participants are ever announced: someone at the lobby (even one whose
+// connection dropped and may come back) is nobody's business but the
+// moderators', who see its knock.
 func (r *Room) broadcastUpdateLocked(p *Participant) {
+	if !slices.Contains(r.parts, p) {
+		return
+	}
 	info := p.infoLocked()
 	for _, o := range r.parts {
 		if o != p {
@@ -432,6 +464,9 @@ func (r *Room) detectSpeakers(every time.Duration) {
 			r.updateSpeaking()
 		case <-quality.C:
 			r.sendQuality()
+			// The lobby's time limit is minutes: this tick is fine
+			// enough for it.
+			r.expireWaiting()
 		}
 	}
 }

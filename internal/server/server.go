@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,14 @@ type Config struct {
 	// DNS rebinding. Empty answers any name. A configured domain will
 	// fill it in by default.
 	AllowedHosts []string
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; with none, the peer is the client.
+	TrustedProxies []netip.Prefix
+	// MaxConnectionsPerSource caps the signalling connections one source
+	// (address) holds open; 0 is DefaultMaxConnectionsPerSource, negative
+	// no cap.
+	MaxConnectionsPerSource int
 }
 
 // Server is a running Plausch server.
@@ -65,6 +74,7 @@ type Server struct {
 	closeErr     error
 	members      *session.Members
 	metrics      *metricsServer // nil without Config.MetricsAddr
+	sources      *sources
 }
 
 // Start listens on cfg.Addr and serves until Close.
@@ -86,7 +96,7 @@ func Start(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{ln: ln, engine: engine, registry: room.NewRegistry(cfg.Rooms), cancel: cancel, served: make(chan error, 1),
-		shutdown: make(chan struct{})}
+		shutdown: make(chan struct{}), sources: newSources(cfg)}
 	sc := cfg.Session
 	sc.Registry, sc.Engine, sc.ICEServers, sc.Log, sc.Shutdown = s.registry, engine, cfg.ICEServers, cfg.Log, s.shutdown
 	sc.Members = session.NewMembers()
@@ -114,13 +124,21 @@ func (s *Server) websocket(ctx context.Context, cfg *session.Config) http.Handle
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Accept checks that the Origin is this server's own host, so no
 		// other web page can open a meeting connection in a visitor's name.
+		src, ok := s.sources.acquire(r)
+		if ok {
+			defer s.sources.release(src)
+		}
 		conn, err := websocket.Accept(w, r, session.AcceptOptions())
 		if err != nil {
 			return
 		}
 		s.sessions.Add(1)
 		defer s.sessions.Done()
-		session.Serve(ctx, conn, cfg)
+		if !ok {
+			refuseConnection(ctx, conn)
+			return
+		}
+		session.Serve(ctx, conn, cfg, src)
 	})
 }
 

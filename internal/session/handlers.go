@@ -71,7 +71,7 @@ func (s *Session) onJoin(m *signal.Join) error {
 	mem.part = room.NewParticipant(room.ParticipantParams{
 		ID: s.id, Name: name, PublicKey: m.PublicKey,
 		Audio: m.Audio, Video: m.Video, HasKey: m.HasKey, E2EE: m.E2EE,
-		Sink: mem, Sub: mem.sub,
+		Source: string(s.source), Sink: mem, Sub: mem.sub,
 		Quality: func() (up, down sfu.LinkQuality) { return mem.pub.Quality(), mem.sub.Quality() },
 	})
 	mem.pub, err = s.cfg.Engine.NewPublisher(sfu.PublisherParams{
@@ -87,15 +87,18 @@ func (s *Session) onJoin(m *signal.Join) error {
 	// All is set before joining: once in the room, a moderator may remove
 	// this participant (finish) from another goroutine.
 	mem.log = s.log.With("room", s.cfg.Registry.Hash(roomName))
+	// The token is known before joined carries it: a client that loses
+	// the connection right after can resume at once.
+	if mem.resumable {
+		s.cfg.Members.add(mem)
+	}
 	if _, err := s.cfg.Registry.Join(roomName, mem.part, m.Password, s.attempts); err != nil {
+		s.cfg.Members.remove(mem)
 		mem.closeMedia()
 		return joinError(err)
 	}
 	s.log, s.m = mem.log, mem
 	s.bound.Store(true)
-	if mem.resumable {
-		s.cfg.Members.add(mem)
-	}
 	s.log.Info("joined", "admitted", mem.admitted.Load())
 	return nil
 }
@@ -106,7 +109,10 @@ func (s *Session) onResume(m *signal.Resume) error {
 	if s.m != nil {
 		return signal.Errorf(signal.CodeOutOfOrder, "already joined")
 	}
-	mem := s.cfg.Members.get(m.Token)
+	// A token works once: whoever resumes gets a new one in the joined
+	// that follows, and the old one is dead from now on, so a stolen
+	// token cannot take the session back and forth.
+	mem := s.cfg.Members.take(m.Token)
 	if mem == nil {
 		return &signal.Error{Code: signal.CodeResumeFailed, Fatal: true, Message: "this session is over; join again"}
 	}
@@ -114,6 +120,7 @@ func (s *Session) onResume(m *signal.Resume) error {
 	if !ok {
 		return &signal.Error{Code: signal.CodeResumeFailed, Fatal: true, Message: "this session is over; join again"}
 	}
+	s.cfg.Members.issue(mem)
 	if old != nil {
 		old.closeWith(CloseReplaced, "continued on a new connection")
 	}
@@ -142,6 +149,9 @@ func joinError(err error) error {
 		return &signal.Error{Code: signal.CodeServerDraining, Message: "this server is restarting and starts no new meeting; try again in a moment", Fatal: true}
 	case errors.Is(err, room.ErrServerFull):
 		return &signal.Error{Code: signal.CodeServerFull, Message: "this server cannot host another meeting now", Fatal: true}
+	case errors.Is(err, room.ErrTooManyMeetings):
+		return &signal.Error{Code: signal.CodeTooManyMeetings, Fatal: true,
+			Message: "too many meetings were started from your network; join a running one or try again later"}
 	case errors.Is(err, room.ErrE2EERequired):
 		return &signal.Error{Code: signal.CodeE2EERequired, Fatal: true,
 			Message: "this meeting requires end-to-end encrypted media, which this browser cannot do"}

@@ -19,7 +19,8 @@ import (
 // resume grace time, so the participant can come back on a new connection
 // as the same person, with the same media connections, role and keys.
 type member struct {
-	id, token string
+	id        string
+	token     string // guarded by Members.mu once the member is shared
 	resumable bool
 	cfg       *Config
 	log       *slog.Logger
@@ -146,7 +147,8 @@ func (m *member) closeMedia() {
 	}
 }
 
-// Members are the resumable members of a server, by resume token.
+// Members are the resumable members of a server, by resume token. Its
+// lock comes after the room's and before a member's own.
 type Members struct {
 	mu      sync.Mutex
 	byToken map[string]*member
@@ -161,10 +163,39 @@ func (ms *Members) add(m *member) {
 	ms.byToken[m.token] = m
 }
 
-func (ms *Members) get(token string) *member {
+// take finds the member of token and makes the token useless: each works
+// for one resume.
+func (ms *Members) take(token string) *member {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
-	return ms.byToken[token]
+	m := ms.byToken[token]
+	if m != nil {
+		delete(ms.byToken, token)
+	}
+	return m
+}
+
+// issue gives m a new token, which the next joined carries, unless m has
+// finished meanwhile (its finish, which removes the token, comes after
+// finished is set, so either sees the other).
+func (ms *Members) issue(m *member) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	m.mu.Lock()
+	finished := m.finished
+	m.mu.Unlock()
+	if finished {
+		return
+	}
+	m.token = newToken()
+	ms.byToken[m.token] = m
+}
+
+// tokenOf is m's current token ("" if it is not resumable).
+func (ms *Members) tokenOf(m *member) string {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return m.token
 }
 
 func (ms *Members) remove(m *member) {

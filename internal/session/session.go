@@ -19,6 +19,7 @@ import (
 	"plausch.dev/plausch/internal/room"
 	"plausch.dev/plausch/internal/sfu"
 	"plausch.dev/plausch/internal/signal"
+	"plausch.dev/plausch/internal/source"
 )
 
 // CloseProtocolError is the WebSocket close code for a client that broke the
@@ -102,6 +103,7 @@ type Session struct {
 	conn    *websocket.Conn
 	log     *slog.Logger
 	id      string // the participant id, if this connection makes a new one
+	source  source.Key
 	limiter *rate.Limiter
 	bytes   *rate.Limiter
 	strikes int
@@ -117,13 +119,15 @@ type Session struct {
 	controlCut   bool    // closing for a control frame flood (control.go)
 }
 
-// Serve runs the session on conn until it ends. It returns after every
-// goroutine it started has stopped and the participant has left its room.
-func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config) {
+// Serve runs the session on conn, from src, until it ends. It returns
+// after every goroutine it started has stopped and the participant has
+// left its room.
+func Serve(ctx context.Context, conn *websocket.Conn, cfg *Config, src source.Key) {
 	s := &Session{
 		cfg:      cfg,
 		conn:     conn,
 		id:       newID(),
+		source:   src,
 		limiter:  rate.NewLimiter(cfg.Rate, cfg.Burst),
 		bytes:    rate.NewLimiter(cfg.ByteRate, cfg.ByteBurst),
 		attempts: room.NewAttemptLimiter(),

@@ -15,7 +15,7 @@ import (
 func (m *member) Welcome(w room.Welcome) {
 	m.admitted.Store(true)
 	msg := signal.Joined{
-		ID: m.id, Room: w.Room, Role: role(w.Moderator), Resume: m.token,
+		ID: m.id, Room: w.Room, Role: role(w.Moderator), Resume: m.cfg.Members.tokenOf(m),
 		Settings:     settings(w.Settings),
 		ICEServers:   m.cfg.ICEServers,
 		Participants: make([]signal.Participant, len(w.Others)),
@@ -30,7 +30,7 @@ func (m *member) Welcome(w room.Welcome) {
 }
 
 // Waiting implements room.Sink.
-func (m *member) Waiting() { m.send(signal.LobbyWaiting{}) }
+func (m *member) Waiting(why room.WaitReason) { m.send(signal.LobbyWaiting{Reason: waitReason(why)}) }
 
 // ParticipantJoined implements room.Sink.
 func (m *member) ParticipantJoined(i room.Info) {
@@ -54,8 +54,18 @@ func (m *member) Speaking(ids []string) {
 }
 
 // Knock implements room.Sink.
-func (m *member) Knock(id, name string) {
-	m.send(signal.LobbyKnock{Participant: signal.Knocker{ID: id, Name: name}})
+func (m *member) Knock(id, name string, why room.WaitReason) {
+	m.send(signal.LobbyKnock{Participant: signal.Knocker{ID: id, Name: name, Reason: waitReason(why)}})
+}
+
+func waitReason(why room.WaitReason) string {
+	switch why {
+	case room.WaitPassword:
+		return signal.WaitPassword
+	case room.WaitRemoved:
+		return signal.WaitRemoved
+	}
+	return ""
 }
 
 // KnockGone implements room.Sink.
@@ -136,6 +146,8 @@ func (m *member) Kicked(why room.Reason) {
 		code, text = signal.CodeEnded, "the meeting has ended"
 	case room.E2EERequired:
 		code, text = signal.CodeE2EERequired, "this meeting requires end-to-end encrypted media, which this browser cannot do"
+	case room.LobbyTimedOut:
+		code, text = signal.CodeLobbyTimeout, "nobody let you into the meeting in time"
 	}
 	m.send(signal.ErrorMessage{Code: code, Message: text})
 	m.closeConn(CloseRemoved, text)

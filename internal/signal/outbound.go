@@ -130,12 +130,25 @@ type ErrorMessage struct {
 }
 
 // LobbyWaiting tells a newcomer to wait for a moderator.
-type LobbyWaiting struct{}
+type LobbyWaiting struct {
+	Reason string `json:"reason,omitempty"` // a WaitReason; none: the lobby is on
+}
+
+// Why someone waits at the lobby, besides the lobby being on.
+const (
+	// WaitPassword: out of password attempts, the password was not
+	// checked.
+	WaitPassword = "password"
+	// WaitRemoved: someone from the same network was removed from the
+	// meeting a short while ago.
+	WaitRemoved = "removed"
+)
 
 // Knocker is someone waiting in the lobby.
 type Knocker struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Reason string `json:"reason,omitempty"` // as in LobbyWaiting
 }
 
 // LobbyKnock tells moderators that someone waits.

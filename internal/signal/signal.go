@@ -61,6 +61,10 @@ const (
 	CodeE2EERequired     Code = "e2ee_required"
 	CodeServerDraining   Code = "server_draining"
 	CodeResumeFailed     Code = "resume_failed"
+
+	CodeLobbyTimeout       Code = "lobby_timeout"
+	CodeTooManyConnections Code = "too_many_connections"
+	CodeTooManyMeetings    Code = "too_many_meetings"
 )
 
 // Error is a problem to report to the client. Fatal errors end the connection.

@@ -26,6 +26,7 @@ import {
   type ModeratorMessage,
   type ParticipantInfo,
   type ServerMessage,
+  type WaitReason,
 } from './protocol';
 import type { Reconnector } from './reconnect';
 import { initialState, nameOf, RoomStore } from './room';
@@ -71,6 +72,9 @@ export interface CallOptions {
   frames?: FrameSupport;
 }
 
+/** Knocks are announced at most this often. */
+const KNOCK_NOTICE_MS = 5000;
+
 type Handlers = { [K in ServerMessage['type']]: (msg: Extract<ServerMessage, { type: K }>) => Promise<void> | void };
 
 export class Call {
@@ -81,6 +85,10 @@ export class Call {
   readonly session: MediaSession;
   phase: Phase = 'connecting';
   gate: PasswordGate = { problem: 'none', retryAt: 0, checking: false };
+  /** In the lobby: why we wait although it may be off (null: the lobby is on). */
+  waitReason: WaitReason | null = null;
+  /** When the last knock was announced (performance.now()). */
+  private lastKnockNotice = -Infinity;
   /** Whether "Copy invite link" adds the password (the host's choice). */
   includePassword = false;
   /** When "Join meeting" was pressed, for the join-to-first-frame figure. */
@@ -323,14 +331,23 @@ export class Call {
       this.keys.update();
     },
     speaking: (msg) => this.store.dispatch(msg),
-    'lobby.waiting': () => {
+    'lobby.waiting': (msg) => {
+      this.waitReason = msg.reason ?? null;
       this.setPhase('lobby');
       this.conn.attempting?.settle('ok');
     },
     'lobby.knock': (msg) => {
       const known = this.store.state.knocks.some((k) => k.id === msg.participant.id);
       this.store.dispatch(msg);
-      if (!known) this.opts.notify({ key: 'lobby.knockNotice', params: { name: msg.participant.name } });
+      // One notice in a while: someone knocking again and again (a password
+      // guesser out of attempts) must not bury the meeting in notices; the
+      // panel and the toolbar count show every knock.
+      const now = performance.now();
+      if (!known && now - this.lastKnockNotice >= KNOCK_NOTICE_MS) {
+        this.lastKnockNotice = now;
+        const key = msg.participant.reason === 'password' ? 'lobby.knockNoticePassword' : 'lobby.knockNotice';
+        this.opts.notify({ key, params: { name: msg.participant.name } });
+      }
     },
     'lobby.gone': (msg) => this.store.dispatch(msg),
     'room.settings': (msg) => this.store.dispatch(msg),
@@ -394,7 +411,7 @@ export class Call {
       this.opts.notify({ key: 'error.e2ee_required' });
       return;
     }
-    if (code === 'denied' || code === 'removed' || code === 'ended' || code === 'e2ee_required') {
+    if (code in FATAL_ENDINGS) {
       // Fatal: the server closes with 4001 next; end now with the reason.
       this.end(endingFromClose({ code: CLOSE_REMOVED, reason: '', byUs: false, neverOpened: false }, code, this.endedByUs));
       this.conn.signal.close();

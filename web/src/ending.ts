@@ -24,6 +24,7 @@ export const FATAL_ENDINGS = {
   removed: { title: 'left.removedTitle', message: 'left.removed' },
   ended: { title: 'left.endedTitle', message: 'left.ended' },
   e2ee_required: { title: 'left.e2eeTitle', message: 'left.e2eeRequired' },
+  lobby_timeout: { title: 'left.notJoined', message: 'left.lobbyTimeout' },
 } as const satisfies Record<string, { title: Key; message: Key }>;
 
 /** Maps the server's close reason (or error code) to a translated message. */
@@ -38,7 +39,9 @@ export function endingFromClose(info: CloseInfo, lastError: string | null, ended
   if (info.byUs && (info.code === 1000 || info.code === 1005)) return { kind: 'left' };
   if (info.code === CLOSE_ERROR || lastError) {
     const text = `${info.reason} ${lastError ?? ''}`;
-    const code = (['room_full', 'server_full', 'bad_room', 'bad_name', 'internal'] as const).find((c) => text.includes(c));
+    const code = (['room_full', 'server_full', 'too_many_connections', 'too_many_meetings', 'bad_room', 'bad_name', 'internal'] as const).find((c) =>
+      text.includes(c),
+    );
     return { kind: 'error', message: code ? `error.${code}` : 'error.other', reason: info.reason || undefined };
   }
   if (info.byUs) return { kind: 'left' };

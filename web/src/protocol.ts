@@ -41,10 +41,19 @@ export interface RoomSettings {
 /** How media travels: through the server, or directly between the two present. */
 export type MediaMode = 'sfu' | 'p2p';
 
+/**
+ * Why someone waits at the lobby although it may be off. password: out of
+ * password attempts, so the server did not check the password; removed:
+ * someone from the same network was removed from the meeting a short while ago.
+ */
+export type WaitReason = 'password' | 'removed';
+
 /** Someone waiting in the lobby. */
 export interface Knock {
   id: string;
   name: string;
+  /** Missing: the lobby is on. */
+  reason?: WaitReason;
 }
 
 /** One sending m-line of the publish offer. */
@@ -224,6 +233,8 @@ export interface JoinedMessage {
 
 export interface LobbyWaitingMessage {
   type: 'lobby.waiting';
+  /** Missing: the lobby is on. */
+  reason?: WaitReason;
 }
 
 export interface LobbyKnockMessage {

@@ -46,7 +46,7 @@ export function backoffDelay(attempt: number, b: Backoff = RECONNECT_BACKOFF, ra
 }
 
 /** Errors after which the session is over for good (the server closes with 4001). */
-const FINAL_ERRORS = new Set(['denied', 'removed', 'ended', 'e2ee_required']);
+const FINAL_ERRORS = new Set(['denied', 'removed', 'ended', 'e2ee_required', 'lobby_timeout']);
 
 /**
  * Whether a closed signalling connection should be continued on a new one.

@@ -12,6 +12,7 @@ import {
   type RoomSettings,
   type ServerMessage,
   type SubscribeTrack,
+  type WaitReason,
 } from './protocol';
 
 /** How a connection ended, for the "left" page. */
@@ -84,8 +85,14 @@ function settings(v: unknown): RoomSettings {
   return s;
 }
 
+function waitReason(v: unknown): WaitReason | undefined {
+  return v === 'password' || v === 'removed' ? v : undefined;
+}
+
 function knock(v: unknown): Knock | null {
-  return isObj(v) && isStr(v.id) && isStr(v.name) ? { id: v.id, name: v.name } : null;
+  if (!isObj(v) || !isStr(v.id) || !isStr(v.name)) return null;
+  const reason = waitReason(v.reason);
+  return reason ? { id: v.id, name: v.name, reason } : { id: v.id, name: v.name };
 }
 
 function subscribeTrack(v: unknown): SubscribeTrack | null {
@@ -176,8 +183,10 @@ export function parseServerMessage(text: string): ServerMessage | null {
       const ids = list(v.ids ?? [], (x) => (isStr(x) ? x : null));
       return ids ? { type: 'speaking', ids } : null;
     }
-    case 'lobby.waiting':
-      return { type: 'lobby.waiting' };
+    case 'lobby.waiting': {
+      const reason = waitReason(v.reason);
+      return reason ? { type: 'lobby.waiting', reason } : { type: 'lobby.waiting' };
+    }
     case 'lobby.knock': {
       const k = knock(v.participant);
       return k ? { type: 'lobby.knock', participant: k } : null;

@@ -31,6 +31,7 @@ test('which closes are worth a reconnect', () => {
   assert.equal(shouldReconnect(info(1000), null), false, 'left');
   assert.equal(shouldReconnect(info(1006, true), null), false, 'closed by us');
   assert.equal(shouldReconnect(info(4001), 'removed'), false, 'removed');
+  assert.equal(shouldReconnect(info(1006), 'lobby_timeout'), false, 'nobody let us in');
   assert.equal(shouldReconnect(info(1006), 'ended'), false, 'meeting ended');
   assert.equal(shouldReconnect(info(4000), 'bad_sdp'), false, 'protocol error');
   assert.equal(shouldReconnect(info(4003), null), false, 'continued on another connection');

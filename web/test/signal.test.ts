@@ -39,7 +39,13 @@ test('parses the examples of docs/protocol.md', () => {
 test('parses the chat, lobby, moderation and error messages of docs/protocol.md', () => {
   const cases: [string, unknown][] = [
     ['{"type":"lobby.waiting"}', { type: 'lobby.waiting' }],
+    ['{"type":"lobby.waiting","reason":"password"}', { type: 'lobby.waiting', reason: 'password' }],
+    ['{"type":"lobby.waiting","reason":"from the future"}', { type: 'lobby.waiting' }],
     ['{"type":"lobby.knock","participant":{"id":"pW41","name":"Eve"}}', { type: 'lobby.knock', participant: { id: 'pW41', name: 'Eve' } }],
+    [
+      '{"type":"lobby.knock","participant":{"id":"pW41","name":"Eve","reason":"removed"}}',
+      { type: 'lobby.knock', participant: { id: 'pW41', name: 'Eve', reason: 'removed' } },
+    ],
     ['{"type":"lobby.gone","id":"pW41"}', { type: 'lobby.gone', id: 'pW41' }],
     ['{"type":"room.settings","settings":{"password":true,"lobby":false}}', { type: 'room.settings', settings: { password: true, lobby: false } }],
     ['{"type":"muted","kind":"audio","by":"p8Hc1xZ"}', { type: 'muted', kind: 'audio', by: 'p8Hc1xZ' }],

@@ -96,6 +96,9 @@ export function PasswordPrompt(props: { call: Call; room: string; navigate(path:
 export function LobbyWait(props: { call: Call; room: string; navigate(path: string): void }): JSX.Element {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
+  // Why we wait, when it is not just the lobby being on.
+  const why = props.call.waitReason;
+  const text = why === 'password' ? 'lobby.textPassword' : why === 'removed' ? 'lobby.textRemoved' : 'lobby.text';
   return (
     <Page class="gate-page" navigate={props.navigate}>
       <section class="card gate-card" aria-labelledby="lobby-title" aria-busy="true">
@@ -108,7 +111,7 @@ export function LobbyWait(props: { call: Call; room: string; navigate(path: stri
           {t('lobby.title')}
         </h1>
         <p class="lead">
-          <T k="lobby.text" params={{ name: props.room }} />
+          <T k={text} params={{ name: props.room }} />
         </p>
         <button type="button" class="secondary" onClick={() => props.call.leave()}>
           {t('gate.leave')}

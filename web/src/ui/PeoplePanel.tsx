@@ -267,11 +267,19 @@ export function PeoplePanel(props: { call: Call; state: RoomState<MediaStreamTra
           <h3 id="lobby-list-title">{t('people.lobby')}</h3>
           <ul>
             {state.knocks.map((k) => (
-              <li key={k.id} class="knock">
-                <span>
-                  <T k="people.knock" params={{ name: k.name }} />
+              <li key={k.id} class={k.reason ? 'knock unchecked' : 'knock'}>
+                <span class="knock-who">
+                  <span>
+                    <T k="people.knock" params={{ name: k.name }} />
+                  </span>
+                  {/* Waiting although the lobby may be off: say why, so the decision is an informed one. */}
+                  {k.reason ? (
+                    <span class="knock-reason" id={`knock-reason-${k.id}`}>
+                      {t(k.reason === 'password' ? 'people.knockPassword' : 'people.knockRemoved')}
+                    </span>
+                  ) : null}
                 </span>
-                <span class="knock-actions" role="group" aria-label={k.name}>
+                <span class="knock-actions" role="group" aria-label={k.name} aria-describedby={k.reason ? `knock-reason-${k.id}` : undefined}>
                   <button type="button" class="small-button primary" onClick={() => call.moderate({ type: 'lobby.admit', id: k.id })}>
                     {t('people.admit')}
                   </button>
