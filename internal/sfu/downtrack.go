@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,9 @@ type DownTrack struct {
 	nackBuf     []byte
 	nackPkt     rtp.Packet
 	nackScratch writeScratch
+
+	// Only the subscriber's allocation loop uses this, to pad (probe.go).
+	rtxSeq uint16
 }
 
 // rewrite is how one packet is renumbered for one subscriber: its sequence
@@ -86,6 +90,10 @@ type binding struct {
 	ssrc   uint32
 	pt     uint8
 	stream webrtc.TrackLocalWriter
+	// The retransmission stream, if the subscriber negotiated one: it
+	// carries the padding of bandwidth probes (probe.go).
+	rtxSSRC uint32
+	rtxPT   uint8
 }
 
 var errNoCodec = errors.New("sfu: subscriber does not support the codec")
@@ -98,13 +106,28 @@ func newDownTrack(t *Track, s *Subscriber) *DownTrack {
 func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, d.track.codec.MimeType) {
-			d.binding.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), stream: ctx.WriteStream()})
+			b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), stream: ctx.WriteStream()}
+			if pt, ok := rtxPayloadType(ctx.CodecParameters(), c.PayloadType); ok && ctx.SSRCRetransmission() != 0 {
+				b.rtxSSRC, b.rtxPT = uint32(ctx.SSRCRetransmission()), pt
+			}
+			d.binding.Store(b)
 			// A new subscriber needs a keyframe to show anything.
 			d.requestKeyframe()
 			return c, nil
 		}
 	}
 	return webrtc.RTPCodecParameters{}, errNoCodec
+}
+
+// rtxPayloadType is the payload type of the retransmissions of pt, if
+// negotiated.
+func rtxPayloadType(codecs []webrtc.RTPCodecParameters, pt webrtc.PayloadType) (uint8, bool) {
+	for _, c := range codecs {
+		if strings.EqualFold(c.MimeType, webrtc.MimeTypeRTX) && c.SDPFmtpLine == fmt.Sprintf("apt=%d", pt) {
+			return uint8(c.PayloadType), true
+		}
+	}
+	return 0, false
 }
 
 // Unbind implements webrtc.TrackLocal.

@@ -202,7 +202,19 @@ func (e *Engine) subscriberMedia() (*webrtc.MediaEngine, *interceptor.Registry, 
 	if err := registerCodecs(m); err != nil {
 		return nil, nil, err
 	}
+	// Retransmission streams, which carry the padding of bandwidth
+	// probes (probe.go); NACKs are answered on the video's own stream.
+	for _, c := range []struct{ pt, apt webrtc.PayloadType }{{97, 96}, {103, 102}} {
+		err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeRTX, ClockRate: 90000, SDPFmtpLine: fmt.Sprintf("apt=%d", c.apt),
+		}, PayloadType: c.pt}, webrtc.RTPCodecTypeVideo)
+		if err != nil {
+			return nil, nil, fmt.Errorf("register rtx: %w", err)
+		}
+	}
 	ir := &interceptor.Registry{}
+	// Innermost: after the estimator has counted a probe (probe.go).
+	ir.Add(paddingFactory{})
 	ccf, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
 		// No pacer: packets go out as they come, and the layer choice
 		// keeps the rate within the estimate.

@@ -63,6 +63,11 @@ type Subscriber struct {
 	wants       []Want // once viewSet: the videos shown, most important first
 	viewSet     bool   // before the first SetWants every video is sent
 	forwarded   []Forwarded
+	// Bandwidth probing (probe.go): the allocation decides, under mu; the
+	// allocation loop pads.
+	probe   prober
+	padRate int64
+	padOn   *DownTrack
 }
 
 // NewSubscriber creates a subscribe peer connection.

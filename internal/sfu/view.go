@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -46,15 +47,63 @@ func (s *Subscriber) SetPaused(t *Track, paused bool) {
 func (s *Subscriber) allocateLoop() {
 	tick := time.NewTicker(allocateEvery)
 	defer tick.Stop()
+	// The padding ticker runs only while probing.
+	padTick := time.NewTicker(padEvery)
+	padTick.Stop()
+	defer padTick.Stop()
+	var pad padder
+	padding := false
 	for {
 		select {
 		case <-s.closing:
 			return
 		case <-tick.C:
 		case <-s.wake:
+		case now := <-padTick.C:
+			s.mu.Lock()
+			rate, d := s.padRate, s.padOn
+			s.mu.Unlock()
+			pad.send(d, rate, now)
+			continue
 		}
 		s.allocateOnce()
 		s.resendStaleOffer(time.Now())
+		s.mu.Lock()
+		probing := s.padRate > 0
+		s.mu.Unlock()
+		if probing != padding {
+			padding = probing
+			if probing {
+				padTick.Reset(padEvery)
+			} else {
+				padTick.Stop()
+				pad.send(nil, 0, time.Time{})
+			}
+		}
+	}
+}
+
+// padder spreads a probe's padding over time: each tick sends what the
+// rate allows since the last, in whole packets.
+type padder struct {
+	last time.Time
+	owed float64 // bits
+	hdr  rtp.Header
+}
+
+func (p *padder) send(d *DownTrack, rate int64, now time.Time) {
+	if rate <= 0 || d == nil {
+		p.last, p.owed = time.Time{}, 0
+		return
+	}
+	if !p.last.IsZero() {
+		p.owed += float64(rate) * min(now.Sub(p.last), 10*padEvery).Seconds()
+	}
+	p.last = now
+	const bits = (12 + padSize) * 8
+	if n := int(p.owed / bits); n > 0 {
+		p.owed -= float64(n * bits)
+		d.pad(n, &p.hdr)
 	}
 }
 
@@ -96,9 +145,15 @@ func (s *Subscriber) allocateOnce() {
 	}
 	layers := allocate(budget, items)
 	chosen := make(map[*DownTrack]int, len(order))
+	s.padOn = nil
 	for i, d := range order {
 		chosen[d] = layers[i]
+		if s.padOn == nil && layers[i] >= 0 {
+			s.padOn = d
+		}
 	}
+	used, want := wanted(items, layers)
+	s.padRate = s.probe.update(time.Now(), budget, used, want)
 	var fwd []Forwarded
 	var apply []func()
 	for t, d := range s.downs {
