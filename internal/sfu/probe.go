@@ -16,7 +16,8 @@ import (
 // own senders, and other SFUs, probe for that reason.
 //
 // A probe sends padding on top of the media until the estimate reaches
-// what the videos on screen want, or gives up: when the estimate falls
+// the next step the videos on screen want (the most important one's
+// layer), or gives up: when the estimate falls
 // instead (the link is full), or after probeFor. A failed probe waits,
 // longer after each failure, so that a link that is full is not kept full
 // by probes. Padding goes out on the retransmission stream (RTX) of a video
@@ -33,6 +34,9 @@ const (
 	// each further failure up to probeBackoffMax.
 	probeBackoffMin = 4 * time.Second
 	probeBackoffMax = time.Minute
+	// probeAfter is how long the estimate must have been short before a
+	// probe starts.
+	probeAfter = 3 * time.Second
 	// maxProbeRate bounds the padding: probing is for the steps between a
 	// few layers, not for finding a link's full capacity.
 	maxProbeRate = 3_000_000
@@ -56,18 +60,20 @@ type prober struct {
 	until   time.Time
 	next    time.Time // no probe starts before
 	backoff time.Duration
+	short   time.Time // since when the estimate is short of a step; zero if not
 }
 
 // update is called after each allocation with the estimate (for video),
-// what the chosen layers use, and what the videos on screen would use at
-// the layers they want. It returns the padding rate from now on.
-func (p *prober) update(now time.Time, estimate, used, want int64) int64 {
+// what the chosen layers use, and what raising the most important video
+// that is below the layer it wants to that layer would add (step; 0 when
+// none is below). It returns the padding rate from now on.
+func (p *prober) update(now time.Time, estimate, used, step int64) int64 {
 	if p.rate > 0 {
 		switch {
 		case estimate >= p.need:
-			// Arrived: the allocation raises the layers now. The next
-			// probe, if the videos want still more, may come as soon as
-			// the raised layers flow.
+			// Arrived: the allocation raises the layer now. The next
+			// probe, if more is wanted, may come once the raised layer
+			// flows.
 			p.rate, p.backoff = 0, 0
 			p.next = now.Add(2 * time.Second)
 		case float64(estimate) < probeFailShare*float64(p.floor) || !now.Before(p.until):
@@ -77,29 +83,47 @@ func (p *prober) update(now time.Time, estimate, used, want int64) int64 {
 		}
 		return p.rate
 	}
-	if want <= estimate || now.Before(p.next) {
+	need := used + step
+	if step <= 0 || need <= estimate {
+		p.short = time.Time{}
 		return 0
 	}
-	p.need, p.floor, p.until = want, estimate, now.Add(probeFor)
-	p.rate = min(max(want-used, minProbeRate), maxProbeRate)
+	// Short of bandwidth for a while, not just at a moment (a new
+	// subscriber's estimate settles first; a video just resized waits for
+	// its keyframe).
+	if p.short.IsZero() {
+		p.short = now
+	}
+	if now.Sub(p.short) < probeAfter || now.Before(p.next) {
+		return 0
+	}
+	// Padding of one step on top of the media lets the estimate reach
+	// the step (GCC goes up to 1.5 times what arrives).
+	p.need, p.floor, p.until = need, estimate, now.Add(probeFor)
+	p.rate = min(max(step, minProbeRate), maxProbeRate)
 	return p.rate
 }
 
-// wanted is what items use at their chosen layers (used) and at the
-// layers they want (want), of those that are sent.
-func wanted(items []allocItem, chosen []int) (used, want int64) {
+// shortfall is what items use at their chosen layers (used), and what
+// raising the first (most important) item that is below its desired layer
+// to the best layer it has up to that one would add (step).
+func shortfall(items []allocItem, chosen []int) (used, step int64) {
 	for i, it := range items {
-		if chosen[i] >= 0 {
-			used += it.rates[chosen[i]]
+		if chosen[i] < 0 {
+			continue
 		}
-		for l := min(it.desired, len(it.rates)-1); l >= 0; l-- {
+		used += it.rates[chosen[i]]
+		if step > 0 {
+			continue
+		}
+		for l := min(it.desired, len(it.rates)-1); l > chosen[i]; l-- {
 			if it.rates[l] > 0 {
-				want += it.rates[l]
+				step = it.rates[l] - it.rates[chosen[i]]
 				break
 			}
 		}
 	}
-	return used, want
+	return used, step
 }
 
 // pad sends n padding packets on d's retransmission stream, and reports

@@ -8,33 +8,49 @@ import (
 	"github.com/pion/rtp"
 )
 
-// A subscriber held at its smallest layers probes up to what its videos
-// want, and stops once the estimate is there.
-func TestProbeReachesWhatTheVideosWant(t *testing.T) {
+// short makes p short of a step for probeAfter, so the next update may
+// start a probe.
+func short(p *prober, now time.Time, estimate, used, step int64) time.Time {
+	p.update(now, estimate, used, step)
+	return now.Add(probeAfter)
+}
+
+// A subscriber held below the layer its most important video wants probes
+// for that step, once short of it for a while, and stops once the
+// estimate is there.
+func TestProbeReachesTheNextStep(t *testing.T) {
 	var p prober
 	now := time.Unix(1000, 0)
-	if r := p.update(now, 2_000_000, 900_000, 900_000); r != 0 {
-		t.Fatalf("probes at %d bits/s with the estimate above what is wanted", r)
+	if r := p.update(now, 2_000_000, 900_000, 0); r != 0 {
+		t.Fatalf("probes at %d bits/s with nothing wanted", r)
 	}
-	// The estimate (250k) is below the next layer; the videos want 900k.
-	r := p.update(now, 250_000, 150_000, 900_000)
-	if r != 750_000 {
-		t.Fatalf("padding %d bits/s, want 750000 (wanted minus used)", r)
+	if r := p.update(now, 2_000_000, 900_000, 500_000); r != 0 {
+		t.Fatalf("probes at %d bits/s with the estimate above the step", r)
+	}
+	// The estimate (250k) is below the step (150k + 600k).
+	if r := p.update(now, 250_000, 150_000, 600_000); r != 0 {
+		t.Fatal("probed at once, before the estimate had a moment to settle")
+	}
+	now = now.Add(probeAfter)
+	if r := p.update(now, 250_000, 150_000, 600_000); r != 600_000 {
+		t.Fatalf("padding %d bits/s, want the step, 600000", r)
 	}
 	now = now.Add(5 * time.Second)
-	if r := p.update(now, 600_000, 150_000, 900_000); r != 750_000 {
+	if r := p.update(now, 600_000, 150_000, 600_000); r != 600_000 {
 		t.Fatalf("stopped at %d bits/s while the estimate rises", r)
 	}
 	now = now.Add(5 * time.Second)
-	if r := p.update(now, 950_000, 150_000, 900_000); r != 0 {
+	if r := p.update(now, 760_000, 150_000, 600_000); r != 0 {
 		t.Fatalf("still padding (%d bits/s) once the estimate arrived", r)
 	}
-	// Wanting still more, it probes again after the raised layers flow.
-	if r := p.update(now.Add(time.Second), 950_000, 900_000, 2_000_000); r != 0 {
-		t.Fatal("probed again before the raised layers flowed")
+	// A further step waits until the raised layer flows, and is short a while.
+	now = now.Add(time.Second)
+	if r := p.update(now, 760_000, 750_000, 500_000); r != 0 {
+		t.Fatal("probed again before the raised layer flowed")
 	}
-	if r := p.update(now.Add(2*time.Second), 950_000, 900_000, 2_000_000); r != 1_100_000 {
-		t.Fatalf("second probe pads %d bits/s, want 1100000", r)
+	now = now.Add(probeAfter)
+	if r := p.update(now, 760_000, 750_000, 500_000); r != 500_000 {
+		t.Fatalf("second probe pads %d bits/s, want 500000", r)
 	}
 }
 
@@ -42,18 +58,18 @@ func TestProbeReachesWhatTheVideosWant(t *testing.T) {
 // longer before the next, up to a minute.
 func TestProbeBacksOff(t *testing.T) {
 	var p prober
-	now := time.Unix(1000, 0)
+	now := short(&p, time.Unix(1000, 0), 400_000, 300_000, 700_000)
 	var waits []time.Duration
 	for range 6 {
-		if p.update(now, 400_000, 300_000, 1_000_000) == 0 {
+		if p.update(now, 400_000, 300_000, 700_000) == 0 {
 			t.Fatal("no probe")
 		}
 		now = now.Add(time.Second)
-		if r := p.update(now, 300_000, 300_000, 1_000_000); r != 0 {
+		if r := p.update(now, 300_000, 300_000, 700_000); r != 0 {
 			t.Fatalf("still padding %d bits/s with the estimate falling", r)
 		}
 		failed := now
-		for p.update(now, 400_000, 300_000, 1_000_000) == 0 {
+		for p.update(now, 400_000, 300_000, 700_000) == 0 {
 			now = now.Add(100 * time.Millisecond)
 		}
 		waits = append(waits, now.Sub(failed).Round(time.Second))
@@ -69,39 +85,43 @@ func TestProbeBacksOff(t *testing.T) {
 // A probe whose estimate neither arrives nor falls ends after probeFor.
 func TestProbeEnds(t *testing.T) {
 	var p prober
-	now := time.Unix(1000, 0)
-	p.update(now, 400_000, 300_000, 1_000_000)
-	if p.update(now.Add(probeFor-time.Millisecond), 420_000, 300_000, 1_000_000) == 0 {
+	now := short(&p, time.Unix(1000, 0), 400_000, 300_000, 700_000)
+	p.update(now, 400_000, 300_000, 700_000)
+	if p.update(now.Add(probeFor-time.Millisecond), 420_000, 300_000, 700_000) == 0 {
 		t.Fatal("ended early")
 	}
-	if p.update(now.Add(probeFor), 420_000, 300_000, 1_000_000) != 0 {
+	if p.update(now.Add(probeFor), 420_000, 300_000, 700_000) != 0 {
 		t.Fatal("did not end after probeFor")
 	}
 }
 
-// Padding is bounded, and a probe pads something even when the layers
-// already use what is wanted (the estimate lags behind).
+// Padding is bounded both ways.
 func TestProbeRateBounds(t *testing.T) {
 	var p prober
-	if r := p.update(time.Unix(1, 0), 100_000, 100_000, 50_000_000); r != maxProbeRate {
+	now := short(&p, time.Unix(1, 0), 100_000, 100_000, 50_000_000)
+	if r := p.update(now, 100_000, 100_000, 50_000_000); r != maxProbeRate {
 		t.Errorf("padding %d bits/s, want at most %d", r, maxProbeRate)
 	}
 	p = prober{}
-	if r := p.update(time.Unix(1, 0), 100_000, 500_000, 500_000); r != minProbeRate {
+	now = short(&p, time.Unix(1, 0), 100_000, 95_000, 10_000)
+	if r := p.update(now, 100_000, 95_000, 10_000); r != minProbeRate {
 		t.Errorf("padding %d bits/s, want %d", r, minProbeRate)
 	}
 }
 
-func TestWanted(t *testing.T) {
+func TestShortfall(t *testing.T) {
 	items := []allocItem{
-		{rates: []int64{150, 500, 1500}, desired: 2},
-		{rates: []int64{150, 500, 0}, desired: 2}, // top layer not sent: the one below
-		{rates: []int64{150, 500, 1500}, desired: 0},
-		{rates: []int64{0, 0, 0}, desired: 2}, // nothing sent
+		{rates: []int64{150, 500, 1500}, desired: 2}, // at its layer
+		{rates: []int64{150, 500, 0}, desired: 2},    // top not sent: 500 is the best it has
+		{rates: []int64{150, 500, 1500}, desired: 1}, // below: but not the first
+		{rates: []int64{0, 0, 0}, desired: 2},        // nothing sent
 	}
-	used, want := wanted(items, []int{0, 1, 0, -1})
-	if used != 150+500+150 || want != 1500+500+150 {
-		t.Errorf("used %d want %d", used, want)
+	used, step := shortfall(items, []int{2, 0, 0, -1})
+	if used != 1500+150+150 || step != 500-150 {
+		t.Errorf("used %d step %d, want 1800 and 350", used, step)
+	}
+	if _, step := shortfall(items[:1], []int{2}); step != 0 {
+		t.Errorf("step %d with every video at its layer", step)
 	}
 }
 

@@ -152,8 +152,8 @@ func (s *Subscriber) allocateOnce() {
 			s.padOn = d
 		}
 	}
-	used, want := wanted(items, layers)
-	s.padRate = s.probe.update(time.Now(), budget, used, want)
+	used, step := shortfall(items, layers)
+	s.padRate = s.probe.update(time.Now(), budget, used, step)
 	var fwd []Forwarded
 	var apply []func()
 	for t, d := range s.downs {
