@@ -65,7 +65,7 @@ func TestProbeBacksOff(t *testing.T) {
 			t.Fatal("no probe")
 		}
 		now = now.Add(time.Second)
-		if r := p.update(now, 300_000, 300_000, 700_000); r != 0 {
+		if r := p.update(now, 250_000, 300_000, 700_000); r != 0 {
 			t.Fatalf("still padding %d bits/s with the estimate falling", r)
 		}
 		failed := now

@@ -444,7 +444,7 @@ test('simulcast layers: a small tile gets the smallest layer, a large one the fu
     await page.getByRole('group', { name: 'Shown large' }).getByRole('figure', { name: 'Grace' }).waitFor({ timeout: 15000 });
     await waitForFullLayer(people.Grace.page);
     // The estimate may have to climb first (the server probes for it).
-    for (let i = 0; i < 240 && size?.width !== 1280; i++) {
+    for (let i = 0; i < 360 && size?.width !== 1280; i++) {
       await page.waitForTimeout(250);
       size = await receivedSize(page, 'Grace');
     }
