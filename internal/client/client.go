@@ -78,6 +78,9 @@ type Client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// closing is set under mu by Close before it waits: Pion's goroutines
+	// (onTrack) start no goroutine of the client's after it.
+	closing bool
 
 	pubAnswers chan string
 	dropped    atomic.Bool // the connection was cut on purpose (Drop)
@@ -422,6 +425,7 @@ func (c *Client) Close() {
 	c.cancel()
 	c.mu.Lock()
 	ws := c.ws
+	c.closing = true
 	c.mu.Unlock()
 	ws.CloseNow()
 	if c.pub != nil {

@@ -383,6 +383,10 @@ func (c *Client) answerSubscribe(sdp string, tracks []signal.SubscribedTrack) er
 
 func (c *Client) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
 	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
 	var info signal.SubscribedTrack
 	for _, tr := range c.sub.GetTransceivers() {
 		if tr.Receiver() == receiver {
@@ -392,8 +396,9 @@ func (c *Client) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceive
 	key := Key{Participant: info.Participant, Source: info.Source}
 	stats := &TrackStats{Kind: remote.Kind().String(), Layer: -1, lastPicID: -1}
 	c.state.Received[key] = stats
-	c.mu.Unlock()
+	// Under mu, so not after Close has begun to wait.
 	c.wg.Add(2)
+	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
 		c.receive(remote, stats)
