@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,4 +162,40 @@ func TestMeetingThroughTURN(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Media over TCP (ICE-TCP) listens on its port, closes a connection that
+// does not begin with ICE, and gives the port back when the server stops.
+// (Browsers using it: web/e2e/turn.test.mjs.)
+func TestICETCPPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	srv := startServer(t, func(c *Config) { c.Media.TCPPort = port })
+	c := join(t, srv, "ice-tcp", "Ada")
+	publish(t, c, mic)
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 5*time.Second)
+	if err != nil {
+		t.Fatalf("media TCP port: %v", err)
+	}
+	_, _ = conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := conn.Read(make([]byte, 64)); err == nil {
+		t.Errorf("not ICE, yet %d bytes came back", n)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Error("a connection that is not ICE stays open")
+	}
+	_ = conn.Close()
+	c.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		t.Fatalf("the port is still taken after Close: %v", err)
+	}
+	_ = ln.Close()
 }

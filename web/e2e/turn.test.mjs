@@ -6,8 +6,10 @@
 // school or company firewall does). Ada and Grace have their network. The
 // server runs its media on one UDP port and TURN on 127.0.0.1:3478 (UDP
 // and TCP); Ursula's only way in is TURN over TCP, which the test checks
-// in her connections' selected candidate pairs. Printed: each one's time
-// from "Join meeting" to the first decoded remote frame, UDP next to TURN.
+// in her connections' selected candidate pairs. A second server has no
+// TURN but takes media over TCP on its media port (ICE-TCP), which is then
+// her way in. Printed: each one's time from "Join meeting" to the first
+// decoded remote frame, UDP next to TURN and next to ICE-TCP.
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +24,7 @@ const MEDIA_PORT = 50000;
 const TABLE = 'plausch_no_udp';
 
 let server;
+let tcpServer; // no TURN, media over TCP on one port (ICE-TCP)
 let browser;
 let blockedBrowser;
 let cgroup = null;
@@ -42,6 +45,7 @@ function nft(script) {
 
 before(async () => {
   server = await startServer(['--udp-port', String(MEDIA_PORT), '--turn-addr', `127.0.0.1:${TURN_PORT}`]);
+  tcpServer = await startServer(['--udp-port', String(MEDIA_PORT + 1), '--tcp-port', String(MEDIA_PORT + 1)], { addr: '127.0.0.1:0' });
   browser = await launchBrowser();
   ns = testNetns();
   const mount = cgroup2Mount();
@@ -62,6 +66,7 @@ after(async () => {
   await blockedBrowser?.close();
   await browser?.close();
   await server?.stop();
+  await tcpServer?.stop();
   if (cgroup && existsSync(cgroup)) {
     try {
       rmdirSync(cgroup);
@@ -102,8 +107,8 @@ function selectedPaths(page) {
   });
 }
 
-async function person(b, name) {
-  const p = await newPerson(b, server.url);
+async function person(b, name, srv = server) {
+  const p = await newPerson(b, srv.url);
   await p.context.addInitScript(keepPeerConnections);
   p.name = name;
   return p;
@@ -134,6 +139,33 @@ test('without UDP, a participant joins a meeting of three through TURN over TCP;
   console.log(`Ursula's connections: ${JSON.stringify(paths)}; Ada's: ${JSON.stringify(await selectedPaths(ada.page))}`);
   assert.ok(paths.length >= 2, `Ursula's publish and subscribe connections are up: ${JSON.stringify(paths)}`);
   for (const p of paths) assert.deepEqual({ type: p.type, relayProtocol: p.relayProtocol }, { type: 'relay', relayProtocol: 'tcp' });
+  for (const p of [ada, grace, ursula]) {
+    assert.deepEqual(p.errors, [], `${p.name}: no page errors`);
+    await p.context.close();
+  }
+});
+
+test('without UDP and without TURN, a participant joins over TCP to the media port (ICE-TCP)', async () => {
+  const room = `ice-tcp-${Date.now().toString(36)}`;
+  const ada = await person(browser, 'Ada', tcpServer);
+  const grace = await person(browser, 'Grace', tcpServer);
+  const ursula = await person(blockedBrowser, 'Ursula', tcpServer);
+  await joinMeeting(ada.page, tcpServer.url, room, 'Ada');
+  const tGrace = await joinMeeting(grace.page, tcpServer.url, room, 'Grace');
+  await waitForFirstRemoteFrame(grace.page);
+  const graceMs = Date.now() - tGrace;
+  const tUrsula = await joinMeeting(ursula.page, tcpServer.url, room, 'Ursula');
+  await waitForFirstRemoteFrame(ursula.page, 30000);
+  const ursulaMs = Date.now() - tUrsula;
+  console.log(`join to first frame: UDP (Grace) ${graceMs} ms, ICE-TCP without UDP (Ursula) ${ursulaMs} ms`);
+  for (const o of ['Ada', 'Grace']) await waitForVideo(ursula.page, o, 30000);
+  await waitForVideo(ada.page, 'Ursula', 30000);
+  const paths = await selectedPaths(ursula.page);
+  console.log(`Ursula's connections: ${JSON.stringify(paths)}; Grace's: ${JSON.stringify(await selectedPaths(grace.page))}`);
+  assert.ok(paths.length >= 2, `Ursula's publish and subscribe connections are up: ${JSON.stringify(paths)}`);
+  for (const p of paths) assert.deepEqual({ type: p.type, protocol: p.protocol }, { type: 'host', protocol: 'tcp' });
+  // The others, who have UDP, use it.
+  for (const p of await selectedPaths(grace.page)) assert.equal(p.protocol, 'udp');
   for (const p of [ada, grace, ursula]) {
     assert.deepEqual(p.errors, [], `${p.name}: no page errors`);
     await p.context.close();
