@@ -25,8 +25,9 @@ func serve(args []string) int {
 		fmt.Fprint(fs.Output(), "Usage: plausch serve [flags]\n\nEvery flag can also be set by the environment variable in brackets.\n\n")
 		fs.PrintDefaults()
 	}
-	addr := fs.String("addr", env("PLAUSCH_ADDR", ":8080"), "HTTP address to listen on, host:port (port 0 picks a free port) [PLAUSCH_ADDR]")
+	addr := fs.String("addr", env("PLAUSCH_ADDR", ":8080"), "address to listen on, host:port (port 0 picks a free port): plain HTTP, or HTTPS with -domain or -tls-cert (then usually :443) [PLAUSCH_ADDR]")
 	udpPort := fs.Int("udp-port", envInt("PLAUSCH_UDP_PORT", 0), "carry all media on this one UDP port; 0 uses a random port per connection [PLAUSCH_UDP_PORT]")
+	tcpPort := fs.Int("tcp-port", envInt("PLAUSCH_TCP_PORT", 0), "also carry media over TCP on this port (ICE-TCP), for networks that block UDP; browsers prefer UDP; 0 is off [PLAUSCH_TCP_PORT]")
 	publicIP := fs.String("public-ip", env("PLAUSCH_PUBLIC_IP", ""), "comma-separated public IPs to announce to browsers, for a server behind 1:1 NAT [PLAUSCH_PUBLIC_IP]")
 	loopback := fs.Bool("ice-loopback", envBool("PLAUSCH_ICE_LOOPBACK"), "offer only loopback (127.0.0.1, ::1) media addresses: for tests and local development [PLAUSCH_ICE_LOOPBACK]")
 	allowPrivate := fs.Bool("ice-allow-private", envBool("PLAUSCH_ICE_ALLOW_PRIVATE"), "send media to participants at private addresses (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7): for a server reached on a LAN or VPN; a server on the Internet refuses them [PLAUSCH_ICE_ALLOW_PRIVATE]")
@@ -40,6 +41,7 @@ func serve(args []string) int {
 	allowedHosts := fs.String("allowed-hosts", env("PLAUSCH_ALLOWED_HOSTS", ""), "comma-separated host names the server answers to (any port), e.g. meet.example.org; others get 421, which stops DNS rebinding; empty answers any [PLAUSCH_ALLOWED_HOSTS]")
 	logLevel := fs.String("log-level", env("PLAUSCH_LOG_LEVEL", "info"), "debug, info, warn or error; logs never hold IP addresses, names or meeting names [PLAUSCH_LOG_LEVEL]")
 	applyLimits := limitFlags(fs)
+	applyEdge := edgeFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -55,7 +57,7 @@ func serve(args []string) int {
 
 	cfg := server.Config{
 		Addr: *addr,
-		Media: sfu.Config{UDPPort: *udpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback,
+		Media: sfu.Config{UDPPort: *udpPort, TCPPort: *tcpPort, PublicIPs: split(*publicIP), LoopbackOnly: *loopback,
 			AllowPrivateCandidates: *allowPrivate},
 		Rooms:        room.Config{MaxRooms: *maxMeetings, MaxParticipants: *maxParticipants, AudioLastN: *audioLastN},
 		Log:          log,
@@ -67,6 +69,10 @@ func serve(args []string) int {
 		cfg.ICEServers = []plsignal.ICEServer{{URLs: urls}}
 	}
 	if err := applyLimits(&cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "plausch:", err)
+		return 2
+	}
+	if err := applyEdge(&cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "plausch:", err)
 		return 2
 	}

@@ -6,11 +6,14 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,6 +58,13 @@ type Options struct {
 	// OnMessage, when set, sees every server message before it is handled
 	// (tests record what others saw). It runs on the read loop.
 	OnMessage func(data []byte)
+	// RootCAs, when set, are the roots trusted for an https:// server
+	// (tests: a CA of their own).
+	RootCAs *x509.CertPool
+	// RelayVia, when set, sends media only through those TURN URLs handed
+	// out in joined that it accepts (ICE transport policy "relay"), as a
+	// browser behind a firewall that lets no UDP through ends up doing.
+	RelayVia func(url string) bool
 }
 
 // Client is one participant connected to a server.
@@ -90,6 +100,7 @@ type Client struct {
 type State struct {
 	ID           string // set once admitted
 	ResumeToken  string
+	ICEServers   []signal.ICEServer // from the last joined
 	Role         string
 	Waiting      bool // in the lobby
 	Settings     signal.Settings
@@ -206,11 +217,11 @@ const maxKeyframes = 64
 // Dial connects to the server at baseURL (http://host:port), joins room and
 // waits for the server's "joined".
 func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, error) {
-	api, err := newAPI(opts)
+	api, err := newAPI(opts, baseURL)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := dialWS(ctx, baseURL, opts.DialContext)
+	ws, err := dialWS(ctx, baseURL, opts.DialContext, opts.RootCAs)
 	if err != nil {
 		return nil, err
 	}
@@ -266,11 +277,15 @@ func Dial(ctx context.Context, baseURL, room string, opts Options) (*Client, err
 
 // dialWS opens the signalling WebSocket of the server at baseURL, over
 // dial if it is set.
-func dialWS(ctx context.Context, baseURL string, dial func(context.Context, string, string) (net.Conn, error)) (*websocket.Conn, error) {
+func dialWS(ctx context.Context, baseURL string, dial func(context.Context, string, string) (net.Conn, error), roots *x509.CertPool) (*websocket.Conn, error) {
 	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
 	var opts *websocket.DialOptions
-	if dial != nil {
-		opts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}}}
+	if dial != nil || roots != nil {
+		t := &http.Transport{DialContext: dial}
+		if roots != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: roots}
+		}
+		opts = &websocket.DialOptions{HTTPClient: &http.Client{Transport: t}}
 	}
 	ws, _, err := websocket.Dial(ctx, wsURL, opts)
 	if err != nil {
@@ -280,7 +295,7 @@ func dialWS(ctx context.Context, baseURL string, dial func(context.Context, stri
 	return ws, nil
 }
 
-func newAPI(opts Options) (*webrtc.API, error) {
+func newAPI(opts Options, baseURL string) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		return nil, err
@@ -317,6 +332,9 @@ func newAPI(opts Options) (*webrtc.API, error) {
 		se.SetInterfaceFilter(func(name string) bool { return name == "lo" || name == "lo0" })
 	}
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if u, err := url.Parse(baseURL); err == nil && u.Scheme == "https" && opts.RootCAs != nil {
+		se.SetICEProxyDialer(turnDialer{https: u.Host, roots: opts.RootCAs})
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
@@ -485,6 +503,7 @@ type serverMsg struct {
 	Mode         string                   `json:"mode"`
 	Seconds      int                      `json:"seconds"`
 	Resume       string                   `json:"resume"`
+	ICEServers   []signal.ICEServer       `json:"iceServers"`
 	Peer         string                   `json:"peer"`
 	RetryAfter   int                      `json:"retryAfter"`
 	SDP          string                   `json:"sdp"`
@@ -514,7 +533,7 @@ func (c *Client) handle(data []byte, joined chan<- entry) error {
 	switch m.Type {
 	case "joined":
 		c.update(func(s *State) {
-			s.ID, s.Role, s.Settings, s.Waiting = m.ID, m.Role, m.Settings, false
+			s.ID, s.Role, s.Settings, s.Waiting, s.ICEServers = m.ID, m.Role, m.Settings, false, m.ICEServers
 			if m.Resume != "" {
 				s.ResumeToken = m.Resume
 			}
@@ -604,7 +623,7 @@ func (c *Client) Resume(ctx context.Context) error {
 	if token == "" {
 		return errors.New("no resume token: join with Resumable")
 	}
-	ws, err := dialWS(ctx, c.baseURL, c.opts.DialContext)
+	ws, err := dialWS(ctx, c.baseURL, c.opts.DialContext, c.opts.RootCAs)
 	if err != nil {
 		return err
 	}
@@ -628,4 +647,21 @@ func (c *Client) Resume(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// turnDialer opens the TCP connections to TURN servers: to the server's
+// HTTPS port with TLS, verified by the roots that the signalling trusts
+// (Pion verifies TURN over TLS against the system's roots only, and does
+// no TLS of its own when given a dialer).
+type turnDialer struct {
+	https string // host:port
+	roots *x509.CertPool
+}
+
+func (d turnDialer) Dial(network, addr string) (net.Conn, error) {
+	if addr != d.https {
+		return net.Dial(network, addr)
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	return tls.Dial(network, addr, &tls.Config{RootCAs: d.roots, ServerName: host})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,7 +31,10 @@ import (
 // source is unpublished.
 func (c *Client) Publish(ctx context.Context, sources ...string) error {
 	if c.pub == nil {
-		pc, err := c.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+		c.mu.Lock()
+		cfg := c.pcConfig()
+		c.mu.Unlock()
+		pc, err := c.api.NewPeerConnection(cfg)
 		if err != nil {
 			return err
 		}
@@ -342,7 +346,7 @@ func withoutSimulcastSSRCs(sdp string) string {
 func (c *Client) answerSubscribe(sdp string, tracks []signal.SubscribedTrack) error {
 	c.mu.Lock()
 	if c.sub == nil {
-		pc, err := c.api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
+		pc, err := c.api.NewPeerConnection(c.pcConfig())
 		if err != nil {
 			c.mu.Unlock()
 			return err
@@ -596,4 +600,21 @@ func (s *TrackStats) observePictureID(p []byte) {
 		s.PictureIDJumps++
 	}
 	s.lastPicID = id
+}
+
+// pcConfig is the configuration of the client's peer connections: with
+// RelayVia, the TURN servers of joined it accepts and nothing else. c.mu
+// is held.
+func (c *Client) pcConfig() webrtc.Configuration {
+	cfg := webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle}
+	if c.opts.RelayVia != nil {
+		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+		for _, s := range c.state.ICEServers {
+			urls := slices.DeleteFunc(slices.Clone(s.URLs), func(u string) bool { return !c.opts.RelayVia(u) })
+			if len(urls) > 0 {
+				cfg.ICEServers = append(cfg.ICEServers, webrtc.ICEServer{URLs: urls, Username: s.Username, Credential: s.Credential})
+			}
+		}
+	}
+	return cfg
 }

@@ -6,12 +6,12 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,11 +55,19 @@ type Config struct {
 	// (address) holds open; 0 is DefaultMaxConnectionsPerSource, negative
 	// no cap.
 	MaxConnectionsPerSource int
+
+	// TLS, when set, serves HTTPS on Addr (front.go); TURN, when set,
+	// starts the built-in TURN server (relay.go), over TLS on Addr too
+	// when both are set. TURN needs the media on one UDP port
+	// (Media.UDPPort), which its relay guard lets through.
+	TLS  *TLSConfig
+	TURN *TURNConfig
 }
 
 // Server is a running Plausch server.
 type Server struct {
-	ln       net.Listener
+	front    front
+	relay    *relay // nil without TURN
 	http     *http.Server
 	engine   *sfu.Engine
 	registry *room.Registry
@@ -85,20 +93,39 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Media.Log == nil {
 		cfg.Media.Log = cfg.Log
 	}
+	if cfg.TURN != nil && cfg.Media.UDPPort == 0 {
+		return nil, errors.New("TURN needs the media on one UDP port (the relay guard lets only that through to this server)")
+	}
+	if cfg.TLS != nil && cfg.TLS.Certs.Log == nil {
+		cfg.TLS.Certs.Log = cfg.Log
+	}
 	engine, err := sfu.NewEngine(cfg.Media)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	s := &Server{engine: engine, registry: room.NewRegistry(cfg.Rooms), served: make(chan error, 1),
+		shutdown: make(chan struct{}), sources: newSources(cfg)}
+	if err := openFront(cfg.Addr, cfg.TLS, &s.front); err != nil {
 		_ = engine.Close()
-		return nil, fmt.Errorf("listen: %w", err)
+		return nil, err
+	}
+	if cfg.TURN != nil {
+		_, port, _ := net.SplitHostPort(s.front.ln.Addr().String())
+		tlsPort, _ := strconv.Atoi(port)
+		s.relay, err = startRelay(*cfg.TURN, cfg.Media, s.front.turnOverTLS(), tlsPort, &cfg)
+		if err != nil {
+			_ = s.front.close()
+			_ = engine.Close()
+			return nil, err
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Server{ln: ln, engine: engine, registry: room.NewRegistry(cfg.Rooms), cancel: cancel, served: make(chan error, 1),
-		shutdown: make(chan struct{}), sources: newSources(cfg)}
+	s.cancel = cancel
 	sc := cfg.Session
 	sc.Registry, sc.Engine, sc.ICEServers, sc.Log, sc.Shutdown = s.registry, engine, cfg.ICEServers, cfg.Log, s.shutdown
+	if s.relay != nil {
+		sc.Relay = s.relay
+	}
 	sc.Members = session.NewMembers()
 	s.members = sc.Members
 	sc.Defaults()
@@ -108,16 +135,28 @@ func Start(cfg Config) (*Server, error) {
 	case cfg.MetricsAddr != "":
 		if s.metrics, err = startMetrics(ctx, cfg.MetricsAddr, cfg.HTTP, metrics.Handler(engine, s.registry)); err != nil {
 			cancel()
-			_ = ln.Close()
-			_ = engine.Close()
+			s.closeParts()
 			return nil, err
 		}
 	case cfg.Metrics:
 		wp.Metrics = metrics.Handler(engine, s.registry)
 	}
-	s.http = newHTTPServer(ctx, cfg.HTTP, web.Handler(wp))
-	go func() { s.served <- s.http.Serve(web.Listener(ln)) }()
+	s.http = newHTTPServer(ctx, cfg.HTTP, s.front.handler(web.Handler(wp)))
+	go func() { s.served <- s.http.Serve(s.front.serve) }()
+	if err := s.front.start(ctx, cfg.HTTP); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// closeParts closes what Start opened before serving.
+func (s *Server) closeParts() {
+	if s.relay != nil {
+		_ = s.relay.close()
+	}
+	_ = s.front.close()
+	_ = s.engine.Close()
 }
 
 func (s *Server) websocket(ctx context.Context, cfg *session.Config) http.Handler {
@@ -142,8 +181,26 @@ func (s *Server) websocket(ctx context.Context, cfg *session.Config) http.Handle
 	})
 }
 
-// URL is the server's base URL, e.g. http://127.0.0.1:8080.
-func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+// URL is the server's base URL, e.g. http://127.0.0.1:8080, or https://
+// with TLS.
+func (s *Server) URL() string { return s.front.scheme() + "://" + s.front.ln.Addr().String() }
+
+// RedirectURL is the base URL of the plain-HTTP side of an HTTPS server,
+// or "" without one.
+func (s *Server) RedirectURL() string {
+	if s.front.redirectLn == nil {
+		return ""
+	}
+	return "http://" + s.front.redirectLn.Addr().String()
+}
+
+// TURNURLs are the URLs of the built-in TURN server, none without it.
+func (s *Server) TURNURLs() []string {
+	if s.relay == nil {
+		return nil
+	}
+	return s.relay.URLs()
+}
 
 // MetricsURL is the base URL of the metrics address, or "" without one.
 func (s *Server) MetricsURL() string {
@@ -204,6 +261,10 @@ func (s *Server) Close() error {
 		if s.metrics != nil {
 			err = errors.Join(err, s.metrics.close())
 		}
+		if s.relay != nil {
+			err = errors.Join(err, s.relay.close())
+		}
+		err = errors.Join(err, s.front.close())
 		s.closeErr = errors.Join(err, s.engine.Close())
 	})
 	return s.closeErr

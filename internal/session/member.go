@@ -135,6 +135,9 @@ func (m *member) finish() {
 		m.log.Info("left")
 	}
 	m.closeMedia()
+	if m.cfg.Relay != nil {
+		m.cfg.Relay.End(m.id)
+	}
 }
 
 // closeMedia ends both peer connections; it may run more than once.

@@ -59,6 +59,18 @@ type Config struct {
 	// lost stays in its meeting, shown as reconnecting.
 	ResumeGrace time.Duration
 	Members     *Members // resumable participants; nil makes a new set
+	// Relay, when set, adds the server's own TURN to ICEServers, with
+	// credentials per participant.
+	Relay Relay
+}
+
+// Relay is the server's own TURN server, seen from a session.
+type Relay interface {
+	// ICEServers are the TURN servers for participant, with credentials
+	// of its own; asked on every joined, so a resume renews them.
+	ICEServers(participant string) []signal.ICEServer
+	// End revokes participant's credentials and ends its allocations.
+	End(participant string)
 }
 
 // Defaults fills in zero fields.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"math"
+	"slices"
 	"strconv"
 
 	"plausch.dev/plausch/internal/room"
@@ -17,7 +18,7 @@ func (m *member) Welcome(w room.Welcome) {
 	msg := signal.Joined{
 		ID: m.id, Room: w.Room, Role: role(w.Moderator), Resume: m.cfg.Members.tokenOf(m),
 		Settings:     settings(w.Settings),
-		ICEServers:   m.cfg.ICEServers,
+		ICEServers:   m.iceServers(),
 		Participants: make([]signal.Participant, len(w.Others)),
 	}
 	if msg.ICEServers == nil {
@@ -173,3 +174,12 @@ func settings(st room.Settings) signal.Settings {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// iceServers are the configured ICE servers and, with a relay, this
+// participant's TURN credentials.
+func (m *member) iceServers() []signal.ICEServer {
+	if m.cfg.Relay == nil {
+		return m.cfg.ICEServers
+	}
+	return append(slices.Clip(m.cfg.ICEServers), m.cfg.Relay.ICEServers(m.id)...)
+}

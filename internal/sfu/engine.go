@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,11 @@ type Config struct {
 	// gathered even when LoopbackOnly is off, so that the rules for remote
 	// candidates of a server on the Internet can be tested on loopback.
 	Net transport.Net
+	// TCPPort, when not 0, also carries media over TCP on this one port
+	// (ICE-TCP, passive): for networks that block UDP but let the browser
+	// connect out on any TCP port. Browsers prefer UDP; TCP costs head-of-
+	// line blocking, so TURN over UDP, where it gets through, is better.
+	TCPPort int
 	// DisconnectTimeout is how long a silent media connection stays before it
 	// counts as failed.
 	DisconnectTimeout time.Duration
@@ -67,6 +73,7 @@ type Engine struct {
 	subMedia     *webrtc.MediaEngine
 	subIntercept *interceptor.Registry
 	mux          io.Closer
+	tcpMux       io.Closer // nil without Config.TCPPort
 	stats        Stats
 	policy       candidatePolicy
 
@@ -151,8 +158,37 @@ func NewEngine(cfg Config) (*Engine, error) {
 		se.SetICEUDPMux(mux)
 		e.mux = mux
 	}
+	if cfg.TCPPort != 0 {
+		if err := e.listenTCP(&se, cfg); err != nil {
+			if e.mux != nil {
+				_ = e.mux.Close()
+			}
+			return nil, err
+		}
+	}
 	e.settings, e.pubMedia, e.pubIntercept, e.subMedia, e.subIntercept = se, pm, pr, sm, sr
 	return e, nil
+}
+
+// tcpReadBuffer is how many packets a TCP media connection buffers before
+// its reader takes them.
+const tcpReadBuffer = 32
+
+// listenTCP carries media over TCP too, on cfg.TCPPort (passive ICE-TCP).
+func (e *Engine) listenTCP(se *webrtc.SettingEngine, cfg Config) error {
+	host := ""
+	if cfg.LoopbackOnly {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.TCPPort)))
+	if err != nil {
+		return fmt.Errorf("listen on TCP port %d: %w", cfg.TCPPort, err)
+	}
+	mux := webrtc.NewICETCPMux(se.LoggerFactory.NewLogger("ice-tcp"), ln, tcpReadBuffer)
+	se.SetICETCPMux(mux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
+	e.tcpMux = mux
+	return nil
 }
 
 // connAPI is the API for one connection: the shared settings, and buffers
@@ -236,12 +272,16 @@ func (e *Engine) subscriberMedia() (*webrtc.MediaEngine, *interceptor.Registry, 
 	return m, ir, nil
 }
 
-// Close releases the shared UDP port, if any.
+// Close releases the shared UDP and TCP ports, if any.
 func (e *Engine) Close() error {
+	var err error
 	if e.mux != nil {
-		return e.mux.Close()
+		err = e.mux.Close()
 	}
-	return nil
+	if e.tcpMux != nil {
+		err = errors.Join(err, e.tcpMux.Close())
+	}
+	return err
 }
 
 var pcConfig = webrtc.Configuration{

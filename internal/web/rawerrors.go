@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net"
 	"slices"
 	"strings"
@@ -38,6 +39,11 @@ func (l rawErrorListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := c.(*tls.Conn); ok {
+		// net/http speaks HTTP/2 only on a *tls.Conn itself, and the raw
+		// replies this adds headers to are HTTP/1 plain-text ones.
+		return c, nil
 	}
 	return &rawErrorConn{Conn: c}, nil
 }
