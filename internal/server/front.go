@@ -33,6 +33,7 @@ type front struct {
 	redirect   *http.Server // nil without TLS or HTTPAddr
 	redirectLn net.Listener
 	served     chan error // the redirect server's end
+	serving    bool       // the main http.Server owns serve (and closes it)
 }
 
 // openFront listens on addr and, with tc, on its HTTP address, and
@@ -127,7 +128,7 @@ func (f *front) close() error {
 	}
 	if f.mux != nil {
 		err = errors.Join(err, f.mux.Close())
-	} else if f.ln != nil && f.serve == nil {
+	} else if f.ln != nil && !f.serving {
 		err = errors.Join(err, f.ln.Close())
 	}
 	if f.certs != nil {

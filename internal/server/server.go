@@ -142,6 +142,7 @@ func Start(cfg Config) (*Server, error) {
 		wp.Metrics = metrics.Handler(engine, s.registry)
 	}
 	s.http = newHTTPServer(ctx, cfg.HTTP, s.front.handler(web.Handler(wp)))
+	s.front.serving = true
 	go func() { s.served <- s.http.Serve(s.front.serve) }()
 	if err := s.front.start(ctx, cfg.HTTP); err != nil {
 		_ = s.Close()
