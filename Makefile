@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ADDR        ?= :8080
 
-.PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci soak sample-media clean
+.PHONY: run build web test test-go test-web e2e lint bench fuzz fuzz-ci soak sample-media clean deb deb-check
 
 # The browsers of `make run` are on this machine, at its private addresses.
 run: build
@@ -13,6 +13,25 @@ run: build
 
 build: web
 	$(GO) build -o bin/plausch ./cmd/plausch
+
+# The Debian package, built by nfpm from the Go module proxy at a pinned
+# version (nothing else is downloaded): dist/plausch_VERSION_amd64.deb.
+NFPM    := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.46.3
+VERSION ?= 0.0.0+git$(shell git rev-parse --short HEAD)
+
+deb: web
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/plausch ./cmd/plausch
+	mkdir -p dist
+	cd packaging && PLAUSCH_VERSION=$(VERSION) $(NFPM) package --packager deb --config nfpm.yaml --target ../dist/
+	@ls -l dist/*.deb
+
+# CI: install the package on this machine, run what it installed, remove it.
+deb-check: deb
+	dpkg -i dist/plausch_$(VERSION)_amd64.deb
+	plausch version
+	test -f /etc/plausch/plausch.env && test -f /lib/systemd/system/plausch.service
+	dpkg -r plausch
+	! command -v plausch
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
