@@ -163,7 +163,12 @@ test('without UDP and without TURN, a participant joins over TCP to the media po
   const paths = await selectedPaths(ursula.page);
   console.log(`Ursula's connections: ${JSON.stringify(paths)}; Grace's: ${JSON.stringify(await selectedPaths(grace.page))}`);
   assert.ok(paths.length >= 2, `Ursula's publish and subscribe connections are up: ${JSON.stringify(paths)}`);
-  for (const p of paths) assert.deepEqual({ type: p.type, protocol: p.protocol }, { type: 'host', protocol: 'tcp' });
+  // Chromium's local side of an active TCP pair shows as peer-reflexive:
+  // its host candidate's port is a placeholder (9) until it connects.
+  for (const p of paths) {
+    assert.equal(p.protocol, 'tcp', JSON.stringify(p));
+    assert.ok(p.type === 'host' || p.type === 'prflx', `a direct TCP connection, not ${p.type}`);
+  }
   // The others, who have UDP, use it.
   for (const p of await selectedPaths(grace.page)) assert.equal(p.protocol, 'udp');
   for (const p of [ada, grace, ursula]) {
