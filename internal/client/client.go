@@ -627,6 +627,14 @@ func (c *Client) Resume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// resume goes first on the new connection: an answer to an offer that
+	// came on the old one, sent meanwhile, must not overtake it (the
+	// server refuses anything before resume).
+	msg, _ := json.Marshal(map[string]string{"type": "resume", "token": token})
+	if err := ws.Write(ctx, websocket.MessageText, msg); err != nil {
+		ws.CloseNow()
+		return err
+	}
 	c.mu.Lock()
 	c.ws = ws // before dropped is cleared: see readLoop
 	c.mu.Unlock()
@@ -635,9 +643,6 @@ func (c *Client) Resume(ctx context.Context) error {
 	joined := make(chan entry, 1)
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); c.readLoop(ws, joined) }()
-	if err := c.Send(map[string]any{"type": "resume", "token": token}); err != nil {
-		return err
-	}
 	select {
 	case e := <-joined:
 		if e.err != nil {
