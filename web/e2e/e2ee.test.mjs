@@ -17,7 +17,19 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DESKTOP, joinMeeting, launchBrowser, newPerson, PHONE, removeNetns, runPlausch, shot, startServer, waitForVideo } from './harness.mjs';
+import {
+  DESKTOP,
+  joinMeeting,
+  keepPeerConnections,
+  launchBrowser,
+  newPerson,
+  PHONE,
+  removeNetns,
+  runPlausch,
+  shot,
+  startServer,
+  waitForVideo,
+} from './harness.mjs';
 
 let server;
 let browser;
@@ -530,16 +542,7 @@ test('the cost of frame encryption at 720p (printed)', async () => {
     const a = await newPerson(b720, server.url);
     const b = await newPerson(b720, server.url);
     // The encoder starts small and grows slowly on this machine: hold it at the camera's size.
-    await a.context.addInitScript(() => {
-      const Native = window.RTCPeerConnection;
-      window.__pcs = [];
-      window.RTCPeerConnection = class extends Native {
-        constructor(...args) {
-          super(...args);
-          window.__pcs.push(this);
-        }
-      };
-    });
+    await a.context.addInitScript(keepPeerConnections);
     await joinMeeting(a.page, server.url, room4, 'Sara');
     await fig(a.page, 'Sara (you)').waitFor();
     await joinMeeting(b.page, server.url, room4, 'Tom');

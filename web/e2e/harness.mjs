@@ -3,8 +3,8 @@
 // microphone, and joins meetings the way a person does (by labels and roles).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -342,4 +342,37 @@ export async function waitForAudio(page, timeout = 20000) {
 export function shot(page, name, opts = {}) {
   mkdirSync(screenshotDir, { recursive: true });
   return page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: opts.fullPage === true });
+}
+
+/** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems); null without it. */
+export function cgroup2Mount() {
+  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+    const [, mountpoint, type] = line.split(' ');
+    if (type === 'cgroup2') return mountpoint;
+  }
+  return null;
+}
+
+/** Runs an nft script in the test namespace (nsenter keeps /sys/fs/cgroup visible, which `ip netns exec` remounts). */
+export function nft(script) {
+  const r = spawnSync('nsenter', [`--net=/var/run/netns/${ensureNetns()}`, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nft failed: ${r.stderr || r.error}`);
+}
+
+/** The nft match for sockets of the cgroup directory `dir`: nft names a cgroup by its path below /sys/fs/cgroup and its depth in the v2 hierarchy. */
+export function cgroupMatch(dir) {
+  const level = relative(cgroup2Mount(), dir).split('/').length;
+  return `socket cgroupv2 level ${level} "${relative('/sys/fs/cgroup', dir)}"`;
+}
+
+/** An init script: every peer connection the page makes is kept in window.__pcs, for getStats (the app keeps its own private). */
+export function keepPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      window.__pcs.push(this);
+    }
+  };
 }

@@ -16,7 +16,19 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DESKTOP, joinMeeting, launchBrowser, newPerson, PHONE, removeNetns, shot, startPlausch, startServer, waitForVideo } from './harness.mjs';
+import {
+  DESKTOP,
+  joinMeeting,
+  keepPeerConnections,
+  launchBrowser,
+  newPerson,
+  PHONE,
+  removeNetns,
+  shot,
+  startPlausch,
+  startServer,
+  waitForVideo,
+} from './harness.mjs';
 
 let server;
 let browser;
@@ -36,18 +48,6 @@ after(async () => {
   await server?.stop();
   removeNetns();
 });
-
-/** Every peer connection of the page, for getStats (the app keeps its own private). */
-function keepPeerConnections() {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      window.__pcs.push(this);
-    }
-  };
-}
 
 async function person(name, opts = {}) {
   const p = await newPerson(browser, server.url, opts);

@@ -22,10 +22,23 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DESKTOP, joinMeeting, launchBrowser, newPerson, PHONE, removeNetns, shot, startServer, testNetns } from './harness.mjs';
+import {
+  cgroup2Mount,
+  cgroupMatch,
+  DESKTOP,
+  joinMeeting,
+  launchBrowser,
+  newPerson,
+  nft,
+  PHONE,
+  removeNetns,
+  shot,
+  startServer,
+  testNetns,
+} from './harness.mjs';
 
 const SERVER_ARGS = ['--drain-timeout', '2s'];
 let server;
@@ -35,30 +48,11 @@ let cgroup = null;
 let ns = null;
 const people = [];
 
-/** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid systems). */
-function cgroup2Mount() {
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const [, mountpoint, type] = line.split(' ');
-    if (type === 'cgroup2') return mountpoint;
-  }
-  return null;
-}
-
-/** nft in the test namespace (nsenter keeps /sys/fs/cgroup visible, which `ip netns exec` remounts). */
-function nft(script) {
-  const r = spawnSync('nsenter', [`--net=/var/run/netns/${ns}`, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`nft failed: ${r.stderr || r.error}`);
-}
-
 const TABLE = 'plausch_cut';
 
 /** Drops every packet of the cgroup's sockets, both ways, silently (no error to the sender, nothing reset). */
 function cutNetwork() {
-  const mount = cgroup2Mount();
-  // nft names a cgroup by its path below /sys/fs/cgroup and its depth in the v2 hierarchy.
-  const path = relative('/sys/fs/cgroup', cgroup);
-  const level = relative(mount, cgroup).split('/').length;
-  const mine = `socket cgroupv2 level ${level} "${path}"`;
+  const mine = cgroupMatch(cgroup);
   nft(`table inet ${TABLE} {
   chain out { type filter hook output priority 0; policy accept; ${mine} meta mark set 0x6375 ; }
   chain in { type filter hook input priority 0; policy accept; meta mark 0x6375 drop ; ${mine} drop ; }

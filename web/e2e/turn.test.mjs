@@ -13,10 +13,23 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { joinMeeting, launchBrowser, newPerson, removeNetns, startServer, testNetns, waitForFirstRemoteFrame, waitForVideo } from './harness.mjs';
+import {
+  cgroup2Mount,
+  cgroupMatch,
+  joinMeeting,
+  keepPeerConnections,
+  launchBrowser,
+  newPerson,
+  nft,
+  removeNetns,
+  startServer,
+  testNetns,
+  waitForFirstRemoteFrame,
+  waitForVideo,
+} from './harness.mjs';
 
 const TURN_PORT = 3478;
 // A fixed port in the test's own namespace, where nothing else listens.
@@ -30,19 +43,6 @@ let blockedBrowser;
 let cgroup = null;
 let ns = null;
 
-function cgroup2Mount() {
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const [, mountpoint, type] = line.split(' ');
-    if (type === 'cgroup2') return mountpoint;
-  }
-  return null;
-}
-
-function nft(script) {
-  const r = spawnSync('nsenter', [`--net=/var/run/netns/${ns}`, 'nft', '-f', '-'], { input: script, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`nft failed: ${r.stderr || r.error}`);
-}
-
 before(async () => {
   server = await startServer(['--udp-port', String(MEDIA_PORT), '--turn-addr', `127.0.0.1:${TURN_PORT}`]);
   tcpServer = await startServer(['--udp-port', String(MEDIA_PORT + 1), '--tcp-port', String(MEDIA_PORT + 1)], { addr: '127.0.0.1:0' });
@@ -53,10 +53,8 @@ before(async () => {
   cgroup = join(mount, `plausch-e2e-turn-${process.pid}`);
   mkdirSync(cgroup, { recursive: true });
   blockedBrowser = await launchBrowser({ cgroup });
-  const path = relative('/sys/fs/cgroup', cgroup);
-  const level = relative(mount, cgroup).split('/').length;
   nft(`table inet ${TABLE} {
-  chain out { type filter hook output priority 0; policy accept; meta l4proto udp socket cgroupv2 level ${level} "${path}" drop ; }
+  chain out { type filter hook output priority 0; policy accept; meta l4proto udp ${cgroupMatch(cgroup)} drop ; }
 }
 `);
 });
@@ -76,18 +74,6 @@ after(async () => {
   }
   removeNetns();
 });
-
-/** Keeps every RTCPeerConnection the page makes in window.__pcs, for getStats. */
-function keepPeerConnections() {
-  const Native = window.RTCPeerConnection;
-  window.__pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      window.__pcs.push(this);
-    }
-  };
-}
 
 /** The selected candidate pairs' local side of every open connection: type and, for relay, the protocol to TURN. */
 function selectedPaths(page) {
@@ -114,20 +100,23 @@ async function person(b, name, srv = server) {
   return p;
 }
 
-test('without UDP, a participant joins a meeting of three through TURN over TCP; join to first frame printed next to UDP', async () => {
-  const room = `no-udp-${Date.now().toString(36)}`;
-  const ada = await person(browser, 'Ada');
-  const grace = await person(browser, 'Grace');
-  const ursula = await person(blockedBrowser, 'Ursula');
-  await joinMeeting(ada.page, server.url, room, 'Ada');
-  const tGrace = await joinMeeting(grace.page, server.url, room, 'Grace');
+/**
+ * Ada and Grace (with UDP) and Ursula (without) meet on srv; each sees the
+ * others' video. Prints join to first frame, Grace's (UDP) next to
+ * Ursula's (by `path`), and returns the three and Ursula's selected paths.
+ */
+async function meetWithoutUDP(srv, room, path) {
+  const ada = await person(browser, 'Ada', srv);
+  const grace = await person(browser, 'Grace', srv);
+  const ursula = await person(blockedBrowser, 'Ursula', srv);
+  await joinMeeting(ada.page, srv.url, room, 'Ada');
+  const tGrace = await joinMeeting(grace.page, srv.url, room, 'Grace');
   await waitForFirstRemoteFrame(grace.page);
   const graceMs = Date.now() - tGrace;
-  const tUrsula = await joinMeeting(ursula.page, server.url, room, 'Ursula');
+  const tUrsula = await joinMeeting(ursula.page, srv.url, room, 'Ursula');
   await waitForFirstRemoteFrame(ursula.page, 30000);
   const ursulaMs = Date.now() - tUrsula;
-  console.log(`join to first frame: UDP (Grace) ${graceMs} ms, TURN over TCP without UDP (Ursula) ${ursulaMs} ms`);
-
+  console.log(`join to first frame: UDP (Grace) ${graceMs} ms, ${path} without UDP (Ursula) ${ursulaMs} ms`);
   for (const [viewer, others] of [
     [ursula, ['Ada', 'Grace']],
     [ada, ['Grace', 'Ursula']],
@@ -136,33 +125,26 @@ test('without UDP, a participant joins a meeting of three through TURN over TCP;
     for (const o of others) await waitForVideo(viewer.page, o, 30000);
   }
   const paths = await selectedPaths(ursula.page);
-  console.log(`Ursula's connections: ${JSON.stringify(paths)}; Ada's: ${JSON.stringify(await selectedPaths(ada.page))}`);
+  console.log(`Ursula's connections: ${JSON.stringify(paths)}; Grace's: ${JSON.stringify(await selectedPaths(grace.page))}`);
   assert.ok(paths.length >= 2, `Ursula's publish and subscribe connections are up: ${JSON.stringify(paths)}`);
-  for (const p of paths) assert.deepEqual({ type: p.type, relayProtocol: p.relayProtocol }, { type: 'relay', relayProtocol: 'tcp' });
-  for (const p of [ada, grace, ursula]) {
+  return { people: [ada, grace, ursula], grace, paths };
+}
+
+async function leave(people) {
+  for (const p of people) {
     assert.deepEqual(p.errors, [], `${p.name}: no page errors`);
     await p.context.close();
   }
+}
+
+test('without UDP, a participant joins a meeting of three through TURN over TCP; join to first frame printed next to UDP', async () => {
+  const { people, paths } = await meetWithoutUDP(server, `no-udp-${Date.now().toString(36)}`, 'TURN over TCP');
+  for (const p of paths) assert.deepEqual({ type: p.type, relayProtocol: p.relayProtocol }, { type: 'relay', relayProtocol: 'tcp' });
+  await leave(people);
 });
 
 test('without UDP and without TURN, a participant joins over TCP to the media port (ICE-TCP)', async () => {
-  const room = `ice-tcp-${Date.now().toString(36)}`;
-  const ada = await person(browser, 'Ada', tcpServer);
-  const grace = await person(browser, 'Grace', tcpServer);
-  const ursula = await person(blockedBrowser, 'Ursula', tcpServer);
-  await joinMeeting(ada.page, tcpServer.url, room, 'Ada');
-  const tGrace = await joinMeeting(grace.page, tcpServer.url, room, 'Grace');
-  await waitForFirstRemoteFrame(grace.page);
-  const graceMs = Date.now() - tGrace;
-  const tUrsula = await joinMeeting(ursula.page, tcpServer.url, room, 'Ursula');
-  await waitForFirstRemoteFrame(ursula.page, 30000);
-  const ursulaMs = Date.now() - tUrsula;
-  console.log(`join to first frame: UDP (Grace) ${graceMs} ms, ICE-TCP without UDP (Ursula) ${ursulaMs} ms`);
-  for (const o of ['Ada', 'Grace']) await waitForVideo(ursula.page, o, 30000);
-  await waitForVideo(ada.page, 'Ursula', 30000);
-  const paths = await selectedPaths(ursula.page);
-  console.log(`Ursula's connections: ${JSON.stringify(paths)}; Grace's: ${JSON.stringify(await selectedPaths(grace.page))}`);
-  assert.ok(paths.length >= 2, `Ursula's publish and subscribe connections are up: ${JSON.stringify(paths)}`);
+  const { people, grace, paths } = await meetWithoutUDP(tcpServer, `ice-tcp-${Date.now().toString(36)}`, 'ICE-TCP');
   // Chromium's local side of an active TCP pair shows as peer-reflexive:
   // its host candidate's port is a placeholder (9) until it connects.
   for (const p of paths) {
@@ -171,8 +153,5 @@ test('without UDP and without TURN, a participant joins over TCP to the media po
   }
   // The others, who have UDP, use it.
   for (const p of await selectedPaths(grace.page)) assert.equal(p.protocol, 'udp');
-  for (const p of [ada, grace, ursula]) {
-    assert.deepEqual(p.errors, [], `${p.name}: no page errors`);
-    await p.context.close();
-  }
+  await leave(people);
 });
