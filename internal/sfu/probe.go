@@ -187,3 +187,28 @@ func (*paddingInterceptor) BindLocalStream(info *interceptor.StreamInfo, w inter
 		return w.Write(h, payload, a)
 	})
 }
+
+// padder spreads a probe's padding over time: each tick sends what the
+// rate allows since the last, in whole packets. Only the subscriber's
+// allocation loop uses it.
+type padder struct {
+	last time.Time
+	owed float64 // bits
+	hdr  rtp.Header
+}
+
+func (p *padder) send(d *DownTrack, rate int64, now time.Time) {
+	if rate <= 0 || d == nil {
+		p.last, p.owed = time.Time{}, 0
+		return
+	}
+	if !p.last.IsZero() {
+		p.owed += float64(rate) * min(now.Sub(p.last), 10*padEvery).Seconds()
+	}
+	p.last = now
+	const bits = (12 + padSize) * 8
+	if n := int(p.owed / bits); n > 0 {
+		p.owed -= float64(n * bits)
+		d.pad(n, &p.hdr)
+	}
+}

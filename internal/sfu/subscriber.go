@@ -63,11 +63,7 @@ type Subscriber struct {
 	wants       []Want // once viewSet: the videos shown, most important first
 	viewSet     bool   // before the first SetWants every video is sent
 	forwarded   []Forwarded
-	// Bandwidth probing (probe.go): the allocation decides, under mu; the
-	// allocation loop pads.
-	probe   prober
-	padRate int64
-	padOn   *DownTrack
+	probe       prober // bandwidth probing (probe.go); the allocation decides, under mu
 }
 
 // NewSubscriber creates a subscribe peer connection.

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -52,7 +51,8 @@ func (s *Subscriber) allocateLoop() {
 	padTick.Stop()
 	defer padTick.Stop()
 	var pad padder
-	padding := false
+	var padRate int64
+	var padOn *DownTrack
 	for {
 		select {
 		case <-s.closing:
@@ -60,61 +60,31 @@ func (s *Subscriber) allocateLoop() {
 		case <-tick.C:
 		case <-s.wake:
 		case now := <-padTick.C:
-			s.mu.Lock()
-			rate, d := s.padRate, s.padOn
-			s.mu.Unlock()
-			pad.send(d, rate, now)
+			pad.send(padOn, padRate, now)
 			continue
 		}
-		s.allocateOnce()
+		was := padRate > 0
+		padRate, padOn = s.allocateOnce()
 		s.resendStaleOffer(time.Now())
-		s.mu.Lock()
-		probing := s.padRate > 0
-		s.mu.Unlock()
-		if probing != padding {
-			padding = probing
-			if probing {
-				padTick.Reset(padEvery)
-			} else {
-				padTick.Stop()
-				pad.send(nil, 0, time.Time{})
-			}
+		switch probing := padRate > 0; {
+		case probing && !was:
+			padTick.Reset(padEvery)
+		case !probing && was:
+			padTick.Stop()
+			pad.send(nil, 0, time.Time{})
 		}
-	}
-}
-
-// padder spreads a probe's padding over time: each tick sends what the
-// rate allows since the last, in whole packets.
-type padder struct {
-	last time.Time
-	owed float64 // bits
-	hdr  rtp.Header
-}
-
-func (p *padder) send(d *DownTrack, rate int64, now time.Time) {
-	if rate <= 0 || d == nil {
-		p.last, p.owed = time.Time{}, 0
-		return
-	}
-	if !p.last.IsZero() {
-		p.owed += float64(rate) * min(now.Sub(p.last), 10*padEvery).Seconds()
-	}
-	p.last = now
-	const bits = (12 + padSize) * 8
-	if n := int(p.owed / bits); n > 0 {
-		p.owed -= float64(n * bits)
-		d.pad(n, &p.hdr)
 	}
 }
 
 // allocateOnce picks every video's layer and tells the subscriber when
-// that changed.
-func (s *Subscriber) allocateOnce() {
+// that changed. It returns the padding rate of a bandwidth probe (0 when
+// not probing) and the video to pad on (probe.go).
+func (s *Subscriber) allocateOnce() (padRate int64, padOn *DownTrack) {
 	now := time.Now().UnixNano()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return
+		return 0, nil
 	}
 	budget := int64(s.bwe.GetTargetBitrate())
 	var order []*DownTrack
@@ -145,15 +115,14 @@ func (s *Subscriber) allocateOnce() {
 	}
 	layers := allocate(budget, items)
 	chosen := make(map[*DownTrack]int, len(order))
-	s.padOn = nil
 	for i, d := range order {
 		chosen[d] = layers[i]
-		if s.padOn == nil && layers[i] >= 0 {
-			s.padOn = d
+		if padOn == nil && layers[i] >= 0 {
+			padOn = d
 		}
 	}
 	used, step := shortfall(items, layers)
-	s.padRate = s.probe.update(time.Now(), budget, used, step)
+	padRate = s.probe.update(time.Now(), budget, used, step)
 	var fwd []Forwarded
 	var apply []func()
 	for t, d := range s.downs {
@@ -188,6 +157,7 @@ func (s *Subscriber) allocateOnce() {
 	if changed && s.params.OnForwarded != nil {
 		s.params.OnForwarded(fwd)
 	}
+	return padRate, padOn
 }
 
 func compareDefault(a, b *Track) int {
